@@ -1,0 +1,62 @@
+/** Image archives (docker save, OCI layout, oci-archive): preview, import, export. */
+import { z } from 'zod';
+import { method } from '../contract';
+import type { JobSnapshot } from '../jobs';
+
+/** Where an archive comes from: a path on the backend's machine, or a file the browser uploaded to the bridge. */
+export const archiveSource = z.union([
+  z.object({ path: z.string().min(1) }).strict(),
+  z.object({ uploadId: z.string().min(1) }).strict(),
+]);
+
+export interface ArchiveLayer {
+  digest: string;
+  mediaType: string;
+  size: number;
+}
+
+export interface ArchiveImage {
+  /** Tags the archive carries, e.g. 'alpine:3.20' */
+  tags: string[];
+  /** Manifest digest when the archive carries the original manifest (OCI layout), else the one Berth will build. */
+  digest?: string;
+  mediaType: string;
+  platforms: Array<{ platform: string; digest?: string; configDigest: string; created?: string; layers: ArchiveLayer[]; size: number; config?: { entrypoint: string[]; cmd: string[]; env: string[]; workingDir: string } }>;
+  size: number;
+}
+
+export interface ArchivePreview {
+  format: 'docker-archive' | 'oci-archive' | 'docker-oci';
+  compressed: boolean;
+  images: ArchiveImage[];
+  size: number;
+}
+
+export const archiveMethods = {
+  'archive.preview': method(z.object({ source: archiveSource }).strict()).returns<ArchivePreview>(),
+  'archive.import': method(
+    z
+      .object({
+        source: archiveSource,
+        target: z.enum(['registry', 'engine']),
+        repository: z.string().max(255).optional(),
+        tags: z.array(z.string().min(1).max(128)).optional(),
+        /** Legacy archives store layers uncompressed; gzip them on the way in when asked. */
+        compress: z.boolean().optional(),
+      })
+      .strict(),
+  ).returns<JobSnapshot>(),
+  'archive.export': method(
+    z
+      .object({
+        from: z.enum(['registry', 'engine']),
+        /** Registry: 'repo:tag' or 'repo@digest'; engine: image references or ids. */
+        images: z.array(z.string().min(1)).min(1),
+        format: z.enum(['oci', 'docker']),
+        path: z.string().min(1),
+        /** Registry exports: include referrers (signatures, SBOMs). */
+        referrers: z.boolean().optional(),
+      })
+      .strict(),
+  ).returns<JobSnapshot>(),
+};
