@@ -3,11 +3,15 @@ import { z } from 'zod';
 import { method } from '../contract';
 
 export interface EngineEndpoint {
-  /** 'unix' socket path, Windows 'npipe', or 'tcp' URL */
-  kind: 'unix' | 'npipe' | 'tcp';
+  /** 'unix' socket path, Windows 'npipe', 'tcp' URL (http or https), or 'ssh' URL (ssh://user@host) */
+  kind: 'unix' | 'npipe' | 'tcp' | 'ssh';
   address: string;
   /** Where we found it: 'DOCKER_HOST', 'context:<name>', 'docker-desktop', 'colima', 'podman', 'default', … */
   source: string;
+  /** tcp only: the connection uses TLS (DOCKER_TLS_VERIFY, port 2376, or a context with TLS material). */
+  tls?: boolean;
+  /** In `EngineStatus.tried`: why this endpoint did not answer (e.g. 'connection refused'). */
+  error?: string;
 }
 
 export interface EngineStatus {
