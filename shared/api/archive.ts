@@ -20,6 +20,12 @@ export interface ArchiveImage {
   tags: string[];
   /** Manifest digest when the archive carries the original manifest (OCI layout), else the one Berth will build. */
   digest?: string;
+  /**
+   * True when `digest` is the archive's own manifest (OCI layout): a pull by that digest works after import.
+   * False for a legacy docker-archive: Berth builds the manifest, storing layers as they are (uncompressed
+   * tar) or gzip-compressed when the import asks for `compress` — the digest shown is for the uncompressed form.
+   */
+  digestPreserved?: boolean;
   mediaType: string;
   platforms: Array<{ platform: string; digest?: string; configDigest: string; created?: string; layers: ArchiveLayer[]; size: number; config?: { entrypoint: string[]; cmd: string[]; env: string[]; workingDir: string } }>;
   size: number;
@@ -30,6 +36,25 @@ export interface ArchivePreview {
   compressed: boolean;
   images: ArchiveImage[];
   size: number;
+}
+
+/** The result of a finished import job (JobSnapshot.result). */
+export interface ArchiveImportResult {
+  target: 'registry' | 'engine';
+  /** Registry imports: what was tagged, per repository. */
+  images: Array<{ repository: string; tags: string[]; digest: string }>;
+  /** Bytes written into the store (blobs the registry already had are skipped). */
+  written: number;
+  /** Blobs the registry already had. */
+  skipped: number;
+}
+
+/** The result of a finished export job. */
+export interface ArchiveExportResult {
+  path: string;
+  size: number;
+  format: 'oci' | 'docker';
+  images: string[];
 }
 
 export const archiveMethods = {
