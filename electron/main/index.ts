@@ -1,0 +1,89 @@
+/**
+ * The desktop app's main process: lifecycle and wiring only. The backend is the same one `berth serve`
+ * runs (electron/app/backend.ts) on Electron's userData folder; the window reaches it over one IPC channel
+ * (ipc.ts); the CLI reaches it over the control socket (electron/server/control.ts).
+ */
+import { app, BrowserWindow, dialog, ipcMain, safeStorage } from 'electron';
+import { join, resolve } from 'node:path';
+import { createBackend, type Backend } from '../app/backend';
+import { lockDataDir, productName, type DataDirLock } from '../app/data-dir';
+import { announceInstance } from '../server/control';
+import type { RunningServer } from '../server/server';
+import { forwardEvents, registerIpc } from './ipc';
+import { installMenu } from './menu';
+import { isAppUrl } from './security';
+import { electronSettingsStore } from './store';
+import { appOrigin, createMainWindow, hardenContents, hardenSession } from './window';
+
+// The folder the CLI's defaultDataDir() also picks (electron/app/data-dir.ts): <appData>/Berth, or BERTH_DATA_DIR.
+app.setName(productName);
+app.setPath('userData', process.env.BERTH_DATA_DIR ? resolve(process.env.BERTH_DATA_DIR) : join(app.getPath('appData'), productName));
+
+const log = (line: string) => console.error(line);
+let backend: Backend | undefined;
+let control: RunningServer | undefined;
+let dataLock: DataDirLock | undefined;
+let window: BrowserWindow | undefined;
+
+function showWindow(): void {
+  if (!window || window.isDestroyed()) {
+    window = createMainWindow();
+    if (backend) forwardEvents((l) => backend!.services.events.subscribe(l), window.webContents);
+  }
+  if (window.isMinimized()) window.restore();
+  window.focus();
+}
+
+async function startBackend(): Promise<void> {
+  const dataDir = app.getPath('userData');
+  dataLock = lockDataDir(dataDir, { mode: 'the Berth desktop app' });
+  backend = createBackend({ mode: 'desktop', version: app.getVersion(), dataDir, store: electronSettingsStore(dataDir), log });
+  registerIpc({ ipcMain, dispatch: backend.dispatch, isTrusted: (url) => isAppUrl(url, appOrigin), log });
+  await backend.start();
+  control = await announceInstance(dataLock, backend, log);
+  // Saved registry logins will be sealed with safeStorage (the OS keychain) when it is available.
+  log(`safeStorage ${safeStorage.isEncryptionAvailable() ? 'available' : 'not available (logins would fall back to a key file)'}`);
+}
+
+let stopping = false;
+async function stop(): Promise<void> {
+  await control?.close().catch(() => {});
+  await backend?.close().catch((err: unknown) => log(`shutdown: ${String(err)}`));
+  dataLock?.release();
+}
+
+if (!app.requestSingleInstanceLock()) {
+  // Another window of Berth is open: it gets focus (second-instance below); this process leaves.
+  app.quit();
+} else {
+  app.on('second-instance', () => showWindow());
+  app.on('web-contents-created', (_e, contents) => hardenContents(contents));
+  app.on('window-all-closed', () => {
+    // macOS apps stay in the dock (the registry keeps serving); elsewhere closing the window quits.
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.on('activate', () => {
+    if (app.isReady()) showWindow();
+  });
+  app.on('will-quit', (event) => {
+    if (stopping) return;
+    stopping = true;
+    event.preventDefault();
+    void stop().finally(() => app.exit(0));
+  });
+
+  void app.whenReady().then(async () => {
+    hardenSession();
+    installMenu();
+    try {
+      await startBackend();
+    } catch (err) {
+      dialog.showErrorBox('Berth cannot start', err instanceof Error ? err.message : String(err));
+      stopping = true;
+      await stop();
+      app.exit(1);
+      return;
+    }
+    showWindow();
+  });
+}
