@@ -56,6 +56,8 @@ export interface GcReport {
   uploadsExpired: number;
   /** Unreferenced blobs kept because they are younger than the grace period. */
   keptYoung: number;
+  /** True when nothing was deleted: the figures say what a real run would free. */
+  dryRun?: boolean;
   durationMs: number;
 }
 
@@ -80,6 +82,33 @@ export const registryMethods = {
   'registry.deleteTag': method(z.object({ repository, tag: z.string().min(1).max(128) }).strict()).returns<void>(),
   'registry.deleteRepository': method(z.object({ repository }).strict()).returns<void>(),
   'registry.usage': method(z.object({}).strict()).returns<StorageUsage>(),
-  /** Runs garbage collection as a job; the job's result is a GcReport. */
-  'registry.gc': method(z.object({}).strict()).returns<JobSnapshot>(),
+  /**
+   * Runs garbage collection as a job; the job's result is a GcReport. `graceSeconds` (default 3600) keeps
+   * unreferenced blobs younger than that; `dryRun` reports without deleting.
+   */
+  'registry.gc': method(
+    z.object({ graceSeconds: z.number().int().min(0).max(30 * 86400).optional(), dryRun: z.boolean().optional() }).strict(),
+  ).returns<JobSnapshot>(),
+  /** Verifies every blob's digest and every manifest's references, as a job; its result is an FsckReport. */
+  'registry.fsck': method(z.object({ repair: z.boolean().optional() }).strict()).returns<JobSnapshot>(),
 };
+
+/** One thing `fsck` found wrong, and whether it was repaired. */
+export interface FsckProblem {
+  kind: 'corrupt-blob' | 'stray-file' | 'missing-blob' | 'missing-manifest-blob' | 'missing-child' | 'dangling-tag' | 'dangling-link' | 'unreadable-blob';
+  /** The digest (or path under blobs/ for a stray file) concerned. */
+  digest: string;
+  repository?: string;
+  message: string;
+  repaired: boolean;
+}
+
+export interface FsckReport {
+  blobsChecked: number;
+  bytesChecked: number;
+  manifestsChecked: number;
+  problems: FsckProblem[];
+  /** Problems left after repair (all of them without `repair`). */
+  remaining: number;
+  durationMs: number;
+}

@@ -1,0 +1,139 @@
+/**
+ * Garbage collection, online: pushes and pulls go on while it runs.
+ *
+ *  1. Referrers whose subject is gone from their repository (and that no tag keeps) are dropped, once
+ *     they are older than the grace period (a referrer may legally be pushed before its subject).
+ *  2. Abandoned upload sessions expire.
+ *  3. Mark: every digest a manifest references (in memory, from the index). Sweep candidates: blob files
+ *     not marked and older than the grace period, and not touched (uploaded, linked, HEADed) within it.
+ *  4. Delete, in small batches under the index lock, so a manifest put cannot interleave: each candidate
+ *     is re-checked against the live index and against touches since GC started, then unlinked, and one
+ *     journal record drops the links to it. A push that races GC either finds its blob (kept) or gets
+ *     MANIFEST_BLOB_UNKNOWN for a blob that was already gone — never a manifest pointing at nothing.
+ */
+import type { GcReport } from '../../shared/api/registry';
+import type { RegistryStore } from './store';
+import { DEFAULT_UPLOAD_EXPIRY_MS } from './uploads';
+
+export interface GcOptions {
+  /** Unreferenced blobs younger than this are kept (default 1 h). */
+  graceMs?: number;
+  /** Report what would be freed; delete nothing. */
+  dryRun?: boolean;
+  /** Upload sessions idle for longer are removed (default 24 h, never less than the grace period). */
+  uploadExpiryMs?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: { phase: 'referrers' | 'uploads' | 'mark' | 'sweep'; done: number; total?: number }) => void;
+}
+
+export const DEFAULT_GRACE_MS = 60 * 60 * 1000;
+const BATCH = 128;
+
+export async function collectGarbage(store: RegistryStore, opts: GcOptions = {}): Promise<GcReport> {
+  const started = Date.now();
+  const grace = opts.graceMs ?? DEFAULT_GRACE_MS;
+  const cutoff = started - grace;
+  const dryRun = opts.dryRun ?? false;
+  const report: GcReport = { blobsRemoved: 0, bytesFreed: 0, manifestsRemoved: 0, uploadsExpired: 0, keptYoung: 0, durationMs: 0 };
+  if (dryRun) report.dryRun = true;
+  const aborted = () => {
+    if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+  };
+
+  // 1. Orphaned referrers. Dropping one may orphan its own referrers: repeat until nothing changes.
+  opts.onProgress?.({ phase: 'referrers', done: 0 });
+  const droppedInDryRun = new Set<string>();
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const repo of [...store.index.repos.values()]) {
+      for (const m of [...repo.manifests.values()]) {
+        if (!m.subject || m.createdAt > cutoff) continue;
+        const key = `${repo.name}@${m.digest}`;
+        if (droppedInDryRun.has(key)) continue;
+        const subjectGone = !repo.manifests.has(m.subject) || droppedInDryRun.has(`${repo.name}@${m.subject}`);
+        const tagged = [...repo.tags.values()].includes(m.digest);
+        if (!subjectGone || tagged) continue;
+        aborted();
+        if (dryRun) droppedInDryRun.add(key);
+        else {
+          const rec = await store.mutate(() => {
+            const live = store.index.get(repo.name);
+            const lm = live?.manifests.get(m.digest);
+            // Re-check under the lock: the subject may have been pushed meanwhile.
+            if (!live || !lm?.subject || live.manifests.has(lm.subject) || [...live.tags.values()].includes(lm.digest)) return undefined;
+            return { op: 'delete-manifest', repo: repo.name, digest: m.digest, at: Date.now() };
+          });
+          if (!rec) continue;
+        }
+        report.manifestsRemoved++;
+        changed = true;
+      }
+    }
+  }
+
+  // 2. Abandoned uploads.
+  opts.onProgress?.({ phase: 'uploads', done: 0 });
+  if (!dryRun) {
+    const expiry = Math.max(opts.uploadExpiryMs ?? DEFAULT_UPLOAD_EXPIRY_MS, grace);
+    report.uploadsExpired = (await store.uploads.expire(expiry)).count;
+  }
+
+  // 3. Mark and pick candidates.
+  opts.onProgress?.({ phase: 'mark', done: 0 });
+  let marked = store.index.referenced();
+  if (dryRun) {
+    // Manifests the dry run would drop no longer protect what only they reference.
+    marked = new Set<string>();
+    for (const r of store.index.repos.values()) {
+      for (const m of r.manifests.values()) {
+        if (droppedInDryRun.has(`${r.name}@${m.digest}`)) continue;
+        marked.add(m.digest);
+        for (const b of m.blobs) marked.add(b);
+      }
+    }
+  }
+  const fresh = (digest: string, mtimeMs: number) => mtimeMs > cutoff || (store.touched.get(digest) ?? 0) > cutoff;
+  const candidates: Array<{ digest: string; size: number }> = [];
+  let seen = 0;
+  for await (const b of store.blobs.list()) {
+    aborted();
+    seen++;
+    if (b.size < 0 || marked.has(b.digest)) continue; // stray files are fsck's business
+    if (fresh(b.digest, b.mtimeMs)) report.keptYoung++;
+    else candidates.push({ digest: b.digest, size: b.size });
+    if (seen % 1000 === 0) opts.onProgress?.({ phase: 'mark', done: seen });
+  }
+
+  // 4. Sweep.
+  opts.onProgress?.({ phase: 'sweep', done: 0, total: candidates.length });
+  if (dryRun) {
+    report.blobsRemoved = candidates.length;
+    report.bytesFreed = candidates.reduce((n, c) => n + c.size, 0);
+  } else {
+    for (let i = 0; i < candidates.length; i += BATCH) {
+      aborted();
+      const batch = candidates.slice(i, i + BATCH);
+      await store.mutate(async () => {
+        const live = store.index.referenced();
+        const removed: string[] = [];
+        for (const c of batch) {
+          if (live.has(c.digest)) continue;
+          const touchedAt = store.touched.get(c.digest) ?? 0;
+          if (touchedAt > cutoff || touchedAt >= started) continue;
+          const st = await store.statBlob(c.digest);
+          if (!st || st.mtimeMs > cutoff) continue;
+          await store.blobs.remove(c.digest);
+          removed.push(c.digest);
+          report.blobsRemoved++;
+          report.bytesFreed += st.size;
+        }
+        return removed.length ? { op: 'sweep', digests: removed } : undefined;
+      });
+      opts.onProgress?.({ phase: 'sweep', done: Math.min(i + BATCH, candidates.length), total: candidates.length });
+    }
+    // Forget touches older than any grace period we would honour, so the map does not grow forever.
+    for (const [d, t] of store.touched) if (t < cutoff && t < started - DEFAULT_GRACE_MS) store.touched.delete(d);
+  }
+  report.durationMs = Date.now() - started;
+  return report;
+}
