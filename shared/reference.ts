@@ -133,7 +133,7 @@ export function parseReference(input: string): ReferenceResult<ImageReference> {
  * Docker Hub's domain and, for one-component names, its 'library/' namespace.
  */
 export function parseNormalizedReference(input: string): ReferenceResult<NormalizedReference> {
-  if (input === '') return parseReference(input);
+  if (input === '') return fail('EMPTY', 'Enter a repository name, e.g. localhost:5000/app:1.0');
   if (anchoredIdentifierRe.test(input)) {
     return fail('IDENTIFIER', 'A 64-character hexadecimal string is an image id, not a repository name');
   }

@@ -1,9 +1,17 @@
-// PLACEHOLDER — the engine helper replaces this file (issue 2).
+/** The contract's engine.* and images.* methods: thin calls into EngineService. */
 import type { BerthHandlers } from '../../shared/api';
-import { BerthError } from '../../shared/errors';
 import type { Services } from '../app/backend';
+
 type Names = 'engine.status' | 'images.list' | 'images.inspect' | 'images.tag' | 'images.remove' | 'images.prune';
-const todo = async (): Promise<never> => { throw new BerthError('INTERNAL', 'not built yet'); };
-export function engineHandlers(_s: Services): Pick<BerthHandlers, Names> {
-  return { 'engine.status': todo, 'images.list': todo, 'images.inspect': todo, 'images.tag': todo, 'images.remove': todo, 'images.prune': todo };
+
+export function engineHandlers(s: Services): Pick<BerthHandlers, Names> {
+  const engine = s.engine;
+  return {
+    'engine.status': ({ refresh }) => engine.getStatus(refresh ?? false),
+    'images.list': () => engine.listImages(),
+    'images.inspect': ({ id }) => engine.inspectImage(id),
+    'images.tag': ({ id, target }) => engine.tagImage(id, target),
+    'images.remove': ({ id, force }) => engine.removeImage(id, force ?? false),
+    'images.prune': () => engine.pruneImages(),
+  };
 }
