@@ -4,13 +4,14 @@
  * and are renamed only when complete (and equal to Content-Length when one was sent): a torn upload never
  * becomes visible. The archive service maps `{ uploadId }` to the file with `resolveUpload`.
  */
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { BerthError } from '../../shared/errors';
+import { fsyncDir } from '../app/atomic';
 
 export const uploadsDirName = 'uploads-bridge';
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -42,20 +43,24 @@ export async function receiveUpload(body: Readable, dataDir: string, expectedSiz
   const uploadId = randomUUID();
   const final = join(dir, uploadId);
   const part = `${final}.part`;
-  const fh = await open(part, 'wx', 0o600);
   let size = 0;
   try {
     body.on('data', (chunk: Buffer) => (size += chunk.length));
-    await pipeline(body, fh.createWriteStream({ autoClose: false }), { signal });
+    await pipeline(body, createWriteStream(part, { flags: 'wx', mode: 0o600 }), { signal });
     if (expectedSize !== undefined && size !== expectedSize) {
       throw new BerthError('INVALID_INPUT', `The upload ended after ${size} of ${expectedSize} bytes; send it again.`);
     }
-    await fh.sync();
-    await fh.close();
+    // fsync flushes the file, whichever descriptor asks: the bytes are on disk before the name appears.
+    const fh = await open(part, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await rename(part, final);
+    await fsyncDir(dir);
     return { uploadId, size };
   } catch (err) {
-    await fh.close().catch(() => {});
     await rm(part, { force: true });
     throw err;
   }
