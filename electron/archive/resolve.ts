@@ -57,6 +57,12 @@ export interface ResolvedImage {
   digestPreserved: boolean;
   platforms: PlatformImage[];
   size: number;
+  /** This image's manifests and indexes, children first (the root last). */
+  manifests: ManifestRecord[];
+  /** Configs and layers its manifests reference. */
+  blobs: string[];
+  /** A referrer (signature, SBOM): the digest of the manifest it refers to. */
+  subject?: string;
 }
 
 export interface ResolvedArchive {
@@ -179,6 +185,8 @@ async function resolveLegacy(contents: ArchiveContents, sink: BlobSink, out: Res
       names: entry.RepoTags,
       root,
       digestPreserved: false,
+      manifests: [root],
+      blobs: [configBlob.digest, ...new Set(layers.map((l) => l.digest))],
       size,
       platforms: [{ platform: info.platform, manifestDigest: root.digest, config, layers: layerDescriptors, created: info.created, summary: info.summary, size }],
     });
@@ -205,8 +213,6 @@ async function resolveLayout(contents: ArchiveContents, sink: BlobSink, out: Res
   } catch (err) {
     throw invalid(`The archive's index.json is invalid: ${(err as Error).message}`);
   }
-  const stored = new Set<string>();
-
   const blobFor = (d: Descriptor, what: string): StoredBlob => {
     const blob = contents.byDigest.get(d.digest);
     if (!blob) throw invalid(`The archive names ${what} ${d.digest}, but blobs/${d.digest.replace(':', '/')} is not in the archive.`, { digest: d.digest });
@@ -216,7 +222,13 @@ async function resolveLayout(contents: ArchiveContents, sink: BlobSink, out: Res
     return blob;
   };
 
-  const walk = async (d: Descriptor, depth: number): Promise<PlatformImage[]> => {
+  interface Acc {
+    manifests: ManifestRecord[];
+    blobs: Set<string>;
+    subject?: string;
+  }
+  const records = new Map<string, ManifestRecord>();
+  const walk = async (d: Descriptor, depth: number, acc: Acc): Promise<PlatformImage[]> => {
     if (depth > 8) throw invalid('The archive\'s indexes nest more than 8 deep.');
     blobFor(d, isIndexType(d.mediaType) ? 'the index' : 'the manifest');
     const bytes = await sink.read(d.digest, MAX_MANIFEST_BYTES);
@@ -230,13 +242,16 @@ async function resolveLayout(contents: ArchiveContents, sink: BlobSink, out: Res
     const platforms: PlatformImage[] = [];
     if (isIndexType(parsed.mediaType)) {
       for (const child of parsed.manifests) {
-        const found = await walk(child, depth + 1);
+        const found = await walk(child, depth + 1, acc);
         if (child.platform) for (const p of found) if (p.platform === 'unknown') p.platform = formatPlatform(child.platform);
         platforms.push(...found);
       }
     } else {
       const [config, ...layers] = parsed.blobs;
-      for (const b of parsed.blobs) out.blobs.set(b.digest, blobFor(b, b === config ? 'the config' : 'the layer'));
+      for (const b of parsed.blobs) {
+        out.blobs.set(b.digest, blobFor(b, b === config ? 'the config' : 'the layer'));
+        acc.blobs.add(b.digest);
+      }
       let image: PlatformImage = { platform: d.platform ? formatPlatform(d.platform) : 'unknown', manifestDigest: d.digest, config, layers, size: parsed.blobs.reduce((n, b) => n + b.size, 0) };
       if (isImageConfig(config.mediaType)) {
         const info = summariseConfig(parseJson(await sink.read(config.digest, MAX_CONFIG_BYTES), `config ${config.digest}`));
@@ -244,17 +259,32 @@ async function resolveLayout(contents: ArchiveContents, sink: BlobSink, out: Res
       }
       platforms.push(image);
     }
-    if (!stored.has(d.digest)) out.manifests.push({ digest: d.digest, mediaType: parsed.mediaType, bytes });
-    stored.add(d.digest);
+    let record = records.get(d.digest);
+    if (!record) {
+      record = { digest: d.digest, mediaType: parsed.mediaType, bytes };
+      records.set(d.digest, record);
+      out.manifests.push(record);
+    }
+    if (!acc.manifests.includes(record)) acc.manifests.push(record);
+    if (depth === 0 && parsed.subject) acc.subject = parsed.subject.digest;
     return platforms;
   };
 
   for (const d of top.manifests) {
-    const platforms = await walk(d, 0);
+    const acc: Acc = { manifests: [], blobs: new Set() };
+    const platforms = await walk(d, 0, acc);
     const a = d.annotations ?? {};
     const name = a['io.containerd.image.name'] ?? a['org.opencontainers.image.ref.name'];
-    const root = out.manifests.find((m) => m.digest === d.digest)!;
-    out.images.push({ names: name ? [name] : [], root, digestPreserved: true, platforms, size: d.size + platforms.reduce((n, p) => n + p.size, 0) });
+    out.images.push({
+      names: name ? [name] : [],
+      root: records.get(d.digest)!,
+      digestPreserved: true,
+      platforms,
+      manifests: acc.manifests,
+      blobs: [...acc.blobs],
+      subject: acc.subject,
+      size: d.size + platforms.reduce((n, p) => n + p.size, 0),
+    });
   }
   // Docker 25+ also lists RepoTags in manifest.json; one image may carry several names there.
   if (out.format === 'docker-oci') {

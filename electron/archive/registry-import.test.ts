@@ -1,0 +1,125 @@
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { RegistryStore } from '../registry/store';
+import { digestOf, writeDockerArchive, writeRawTar, type FixtureImage } from '../../tests/fixtures/archives';
+import { importIntoRegistry } from './registry-import';
+import { previewArchive } from './preview';
+
+const dir = mkdtempSync(join(tmpdir(), 'berth-import-unit-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+let store: RegistryStore;
+let root: string;
+beforeEach(async () => {
+  root = join(dir, `store${n++}`);
+  store = new RegistryStore({ root });
+  await store.open();
+});
+
+const img: FixtureImage = {
+  tags: ['docker.io/library/web:1.2', 'web:stable'],
+  layers: [[{ name: 'www/index.html', size: 2_500_000, seed: 'web' }], [{ name: 'etc/x', content: 'x' }]],
+};
+
+/** Every regular file under a directory (blobs, temp files), relative. */
+function files(d: string, prefix = ''): string[] {
+  return readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(d, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`],
+  );
+}
+const blobFiles = () => files(join(root, 'blobs'));
+const tmpFiles = () => files(join(root, 'tmp'));
+
+describe('importIntoRegistry', () => {
+  it('imports a legacy archive: layers as they are, a built manifest, the archive tags in one step', async () => {
+    const path = join(dir, `a${n}.tar`);
+    const [id] = await writeDockerArchive(path, [img]);
+    const preview = await previewArchive(path);
+    const rows: string[] = [];
+    const result = await importIntoRegistry(store, path, { progress: { read: () => {}, item: (id) => (rows.push(id), { progress: () => {}, status: () => {} }) } });
+    expect(result.images).toEqual([{ repository: 'web', tags: ['1.2', 'stable'], digest: preview.images[0].digest }]);
+    expect(await store.tags('web')).toEqual(['1.2', 'stable']);
+    const m = await store.getManifest('web', '1.2');
+    expect(m.digest).toBe(preview.images[0].digest);
+    const doc = JSON.parse(m.bytes.toString());
+    expect(doc.config.digest).toBe(id);
+    expect(doc.layers[0].mediaType).toBe('application/vnd.docker.image.rootfs.diff.tar');
+    expect(rows).toHaveLength(1); // one row per layer-sized blob
+    expect(tmpFiles()).toEqual([]);
+
+    // Importing again writes nothing new: every named blob is already there.
+    const again = await importIntoRegistry(store, path, { repository: 'copy', tags: ['x'] });
+    expect(again.images[0]).toMatchObject({ repository: 'copy', tags: ['x'], digest: m.digest });
+  });
+
+  it('gzips legacy layers on request and checks the uncompressed bytes against the diff_ids', async () => {
+    const path = join(dir, `g${n}.tar`);
+    await writeDockerArchive(path, [img]);
+    const result = await importIntoRegistry(store, path, { repository: 'zipped', tags: ['1'], compress: true });
+    const doc = JSON.parse((await store.getManifest('zipped', '1')).bytes.toString());
+    expect(doc.layers.map((l: { mediaType: string }) => l.mediaType)).toEqual([
+      'application/vnd.docker.image.rootfs.diff.tar.gzip',
+      'application/vnd.docker.image.rootfs.diff.tar.gzip',
+    ]);
+    const layer = await store.openBlob(doc.layers[0].digest);
+    const head: Buffer = await new Promise((res) => layer.stream.once('data', (c) => (layer.stream.destroy(), res(c as Buffer))));
+    expect([head[0], head[1]]).toEqual([0x1f, 0x8b]);
+    expect(result.images[0].digest).toBe((await store.statManifest('zipped', '1')).digest);
+  });
+
+  it('leaves nothing behind when the archive turns out bad after its layers were written', async () => {
+    const config = JSON.stringify({ os: 'linux', architecture: 'amd64', rootfs: { type: 'layers', diff_ids: [digestOf('expected')] } });
+    const cfg = `${digestOf(config).slice(7)}.json`;
+    const path = join(dir, `bad${n}.tar`);
+    await writeRawTar(path, [
+      { name: 'l/layer.tar', content: Buffer.alloc(3 << 20, 7) },
+      { name: cfg, content: config },
+      { name: 'manifest.json', content: JSON.stringify([{ Config: cfg, RepoTags: ['bad:1'], Layers: ['l/layer.tar'] }]) },
+    ]);
+    await expect(importIntoRegistry(store, path, {})).rejects.toMatchObject({ code: 'ARCHIVE_INVALID' });
+    expect(blobFiles()).toEqual([]);
+    expect(tmpFiles()).toEqual([]);
+    expect(await store.repositories()).toEqual([]);
+  });
+
+  it('cancel leaves nothing behind', async () => {
+    const path = join(dir, `c${n}.tar`);
+    await writeDockerArchive(path, [{ tags: ['big:1'], layers: [[{ name: 'a', size: 20 << 20, seed: 'a' }], [{ name: 'b', size: 20 << 20, seed: 'b' }]] }]);
+    const controller = new AbortController();
+    let seen = 0;
+    const importing = importIntoRegistry(store, path, {
+      signal: controller.signal,
+      progress: { read: (bytes) => (bytes > 25 << 20 && seen++ === 0 ? controller.abort(new Error('stop')) : undefined), item: () => ({ progress: () => {}, status: () => {} }) },
+    });
+    await expect(importing).rejects.toBeTruthy();
+    expect(blobFiles()).toEqual([]);
+    expect(tmpFiles()).toEqual([]);
+    expect(await store.repositories()).toEqual([]);
+  });
+
+  it('refuses two images that claim the same tag, and bad names, before tagging anything', async () => {
+    const path = join(dir, `two${n}.tar`);
+    await writeDockerArchive(path, [
+      { tags: ['a:1'], layers: [[{ name: 'a', content: 'a' }]] },
+      { tags: ['b:1'], layers: [[{ name: 'b', content: 'b' }]] },
+    ]);
+    await expect(importIntoRegistry(store, path, { repository: 'same', tags: ['1'] })).rejects.toThrow(/both be tagged same:1/);
+    expect(await store.repositories()).toEqual([]);
+    expect(blobFiles()).toEqual([]);
+    await expect(importIntoRegistry(store, path, { repository: 'Bad' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    const ok = await importIntoRegistry(store, path, {});
+    expect(ok.images.map((i) => `${i.repository}:${i.tags}`)).toEqual(['a:1', 'b:1']);
+  });
+
+  it('refuses an archive larger than the free disk before writing anything', async () => {
+    const path = join(dir, `huge${n}.tar`);
+    writeFileSync(path, '');
+    const { truncateSync } = await import('node:fs');
+    truncateSync(path, 2 ** 40); // sparse: 1 TiB of nothing
+    await expect(importIntoRegistry(store, path, {})).rejects.toThrow(/only .* is free on the disk/);
+    rmSync(path);
+    expect(tmpFiles()).toEqual([]);
+  });
+});

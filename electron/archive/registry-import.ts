@@ -1,0 +1,291 @@
+/**
+ * Import into the embedded registry. Commit order makes it atomic for anyone looking at the registry:
+ *   1. the pass streams every blob into the store (hashed and verified while written; the store's own
+ *      temp directory is the spool, so a legacy archive whose manifest.json comes last costs no copy);
+ *   2. blobs are linked into the repository, child manifests put by digest, then indexes/manifests by digest;
+ *   3. only then every tag of a repository moves in one atomic setTags.
+ * Until step 3 nothing is tagged, so no client sees a half-imported image. On failure or cancel, what
+ * this import added is taken away again: its manifests and links, and blob files it created that nothing
+ * references (not left to GC: a failed import should leave the disk as it found it, at once).
+ */
+import { createHash } from 'node:crypto';
+import { statfs, stat } from 'node:fs/promises';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { explainRepositoryName, isRepositoryName, isTag } from '../../shared/digest';
+import { BerthError } from '../../shared/errors';
+import type { ArchiveImportResult } from '../../shared/api/archive';
+import type { RegistryStore } from '../registry/store';
+import { RegistryError } from '../registry/errors';
+import { invalid } from './tar-entries';
+import { scanArchive, type BlobSink, type BlobWrite, type StoredBlob } from './scan';
+import { resolveArchive, splitImageName, type ResolvedArchive, type ResolvedImage } from './resolve';
+import { algorithmOf, digestMismatch } from './preview';
+
+/** Items below this size get no row of their own in the job (configs, VERSION files): noise. */
+const ITEM_MIN_BYTES = 1 << 20;
+
+export interface ImportProgress {
+  /** Bytes of the archive file read so far. */
+  read(bytes: number): void;
+  /** One row per layer-sized blob. */
+  item(id: string, label: string, total: number): { progress(done: number): void; status(s: string): void };
+}
+
+export interface RegistryImportOptions {
+  repository?: string;
+  tags?: string[];
+  /** gzip legacy layers on the way in (OCI layout blobs are always kept as they are: their digests are the image's). */
+  compress?: boolean;
+  signal?: AbortSignal;
+  progress?: ImportProgress;
+}
+
+/** Streams blobs into the registry store; remembers what it created so a failed import can take it back. */
+export class RegistrySink implements BlobSink {
+  /** Blob files this import created, with when: a touch by anyone after that means someone else wants it. */
+  readonly created = new Map<string, number>();
+  written = 0;
+  skipped = 0;
+
+  constructor(
+    private readonly store: RegistryStore,
+    private readonly options: Pick<RegistryImportOptions, 'compress' | 'signal' | 'progress'>,
+  ) {}
+
+  async write(body: AsyncIterable<Buffer>, info: BlobWrite): Promise<StoredBlob> {
+    const { signal, progress } = this.options;
+    const row = info.size >= ITEM_MIN_BYTES ? progress?.item(info.path, info.path, info.size) : undefined;
+    if (info.digest && (await this.store.hasBlob(info.digest)) === info.size) {
+      // Content-addressed: the store already holds these exact bytes; skip the copy.
+      let n = 0;
+      for await (const chunk of body) row?.progress((n += chunk.length));
+      row?.status('exists');
+      this.skipped++;
+      return { digest: info.digest, size: info.size, diffId: info.digest, gzipped: false };
+    }
+    row?.status('writing');
+    const gzip = info.layer && this.options.compress === true;
+    let done = 0;
+    const counted = async function* () {
+      for await (const chunk of body) {
+        done += chunk.length;
+        row?.progress(done);
+        yield chunk;
+      }
+    };
+    try {
+      let result: StoredBlob;
+      if (gzip) {
+        // Hash the uncompressed bytes (the layer's diff_id) and the compressed ones (its blob digest) in one go.
+        const diff = createHash('sha256');
+        const hashing = new Transform({
+          transform(chunk: Buffer, _e, cb) {
+            diff.update(chunk);
+            cb(null, chunk);
+          },
+        });
+        const gz = createGzip({ level: 1, chunkSize: 256 * 1024 });
+        const feeding = pipeline(Readable.from(counted(), { objectMode: false }), hashing, gz, { signal }).catch((err) => {
+          gz.destroy(err);
+          throw err;
+        });
+        const [w] = await Promise.all([this.store.writeBlob(gz, { signal }), feeding]);
+        if (w.created) this.created.set(w.digest, Date.now());
+        result = { digest: w.digest, size: w.size, diffId: `sha256:${diff.digest('hex')}`, gzipped: true };
+      } else {
+        const diff = algorithmOf(info.digest) === 'sha256' ? undefined : createHash('sha256');
+        const source = diff ? Readable.from(counted(), { objectMode: false }).pipe(new Transform({ transform: (c: Buffer, _e, cb) => (diff.update(c), cb(null, c)) })) : counted();
+        const w = await this.store.writeBlob(source, { expectedDigest: info.digest, expectedSize: info.size, signal });
+        if (w.created) this.created.set(w.digest, Date.now());
+        result = { digest: w.digest, size: w.size, diffId: diff ? `sha256:${diff.digest('hex')}` : w.digest, gzipped: false };
+      }
+      this.written += result.size;
+      row?.status('done');
+      return result;
+    } catch (err) {
+      if (err instanceof RegistryError && err.oci === 'DIGEST_INVALID') {
+        const actual = (err.detail as { actual?: string } | undefined)?.actual ?? 'something else';
+        throw digestMismatch(info, actual);
+      }
+      if (err instanceof RegistryError && err.oci === 'SIZE_INVALID') throw invalid(`The archive entry ${info.path} is damaged: ${err.message}`, { entry: info.path });
+      throw err;
+    }
+  }
+
+  async read(digest: string, max: number): Promise<Buffer> {
+    const blob = await this.store.openBlob(digest);
+    if (blob.size > max) {
+      blob.stream.destroy();
+      throw invalid(`The blob ${digest} is ${blob.size} bytes; a manifest or config is at most ${max}.`, { digest });
+    }
+    const chunks: Buffer[] = [];
+    for await (const c of blob.stream) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  }
+}
+
+/** Refuses early, before a byte is written, when the archive cannot fit on the registry's disk. */
+export async function checkFreeSpace(dir: string, file: string): Promise<void> {
+  const [{ size }, fs] = await Promise.all([stat(file), statfs(dir)]);
+  const free = fs.bavail * fs.bsize;
+  // A gzip archive expands; its own size is the least the import will need.
+  if (size > free) {
+    throw new BerthError(
+      'INVALID_INPUT',
+      `The archive is ${formatBytes(size)} but only ${formatBytes(free)} is free on the disk that holds the registry (${dir}). Free some space and try again.`,
+      { needed: size, free },
+    );
+  }
+}
+
+export const formatBytes = (n: number): string => {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  for (; n >= 1024 && i < units.length - 1; i++) n /= 1024;
+  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+};
+
+interface Placement {
+  image: ResolvedImage;
+  repository: string;
+  tags: string[];
+}
+
+export function validateTarget(repository: string | undefined, tags: string[] | undefined): void {
+  if (repository !== undefined && !isRepositoryName(repository)) {
+    throw new BerthError('INVALID_INPUT', `Invalid repository "${repository}": ${explainRepositoryName(repository)}`);
+  }
+  for (const t of tags ?? []) {
+    if (!isTag(t)) throw new BerthError('INVALID_INPUT', `Invalid tag "${t}": up to 128 letters, digits, "_", "." and "-", not starting with "." or "-".`);
+  }
+}
+
+/**
+ * Where each image goes: the chosen repository or the one its archive name says; the chosen tags, or the
+ * archive's own (else 'latest'). Referrers (signatures, SBOMs) follow their subject, untagged.
+ */
+export function placeImages(resolved: ResolvedArchive, repository?: string, tags?: string[]): Placement[] {
+  const placements: Placement[] = [];
+  const bySubject = new Map<string, Placement>();
+  const ordered = [...resolved.images].sort((a, b) => Number(!!a.subject) - Number(!!b.subject));
+  const primaries = ordered.filter((i) => !i.subject).length;
+  if (tags?.length && primaries > 1 && !repository) {
+    throw new BerthError('INVALID_INPUT', `The archive holds ${primaries} images; choosing tags applies to one. Choose a repository too, or import without tags to keep the archive's names.`);
+  }
+  for (const image of ordered) {
+    const names = image.names.map(splitImageName);
+    if (image.subject) {
+      const owner = placements.find((p) => p.image.manifests.some((m) => m.digest === image.subject));
+      const repo = repository ?? owner?.repository ?? names.find((n) => n.repository)?.repository;
+      if (!repo) throw new BerthError('INVALID_INPUT', 'The archive holds a referrer whose subject is not in it; choose a repository.');
+      placements.push({ image, repository: repo, tags: [] });
+      continue;
+    }
+    const repo = repository ?? names.find((n) => n.repository)?.repository;
+    if (!repo) {
+      throw new BerthError('INVALID_INPUT', `The archive's image ${image.root.digest.slice(0, 19)} has no repository name; choose a repository to import it into.`);
+    }
+    const own = names.filter((n) => n.tag && (!n.repository || n.repository === repo || repository)).map((n) => n.tag!);
+    const chosen = tags?.length ? tags : own.length ? [...new Set(own)] : ['latest'];
+    validateTarget(repo, chosen);
+    const p = { image, repository: repo, tags: chosen };
+    placements.push(p);
+    bySubject.set(image.root.digest, p);
+  }
+  // Two different images may not claim the same tag of one repository.
+  const claims = new Map<string, string>();
+  for (const p of placements) {
+    for (const t of p.tags) {
+      const key = `${p.repository}:${t}`;
+      const other = claims.get(key);
+      if (other && other !== p.image.root.digest) {
+        throw new BerthError('INVALID_INPUT', `Two images in the archive would both be tagged ${key}; choose different tags or import them one at a time.`, { tag: key });
+      }
+      claims.set(key, p.image.root.digest);
+    }
+  }
+  return placements;
+}
+
+/** What this import changed in the index, so a failure can undo it. */
+interface Undo {
+  links: Array<[string, string]>;
+  manifests: Array<[string, string]>;
+}
+
+export async function importIntoRegistry(store: RegistryStore, file: string, options: RegistryImportOptions): Promise<ArchiveImportResult> {
+  validateTarget(options.repository, options.tags);
+  await store.open();
+  await checkFreeSpace(store.root, file);
+  const sink = new RegistrySink(store, options);
+  const undo: Undo = { links: [], manifests: [] };
+  try {
+    const contents = await scanArchive(file, sink, { signal: options.signal, onRead: (n) => options.progress?.read(n) });
+    const resolved = await resolveArchive(contents, sink);
+    const placements = placeImages(resolved, options.repository, options.tags);
+    options.signal?.throwIfAborted();
+    for (const p of placements) {
+      for (const digest of p.image.blobs) {
+        if ((await store.blobInRepository(p.repository, digest)) === undefined) {
+          await store.linkBlob(p.repository, digest);
+          undo.links.push([p.repository, digest]);
+        }
+      }
+      for (const m of p.image.manifests) {
+        if (!store.manifestEntry(p.repository, m.digest)) {
+          await store.putManifest(p.repository, m.digest, m.bytes, m.mediaType);
+          undo.manifests.push([p.repository, m.digest]);
+        }
+      }
+      options.signal?.throwIfAborted();
+    }
+    // The moment of truth: every tag of a repository moves in one journal record.
+    const byRepo = new Map<string, Record<string, string>>();
+    for (const p of placements) {
+      const tags = byRepo.get(p.repository) ?? {};
+      for (const t of p.tags) tags[t] = p.image.root.digest;
+      byRepo.set(p.repository, tags);
+    }
+    for (const [repo, tags] of byRepo) await store.setTags(repo, tags);
+    return {
+      target: 'registry',
+      images: placements.map((p) => ({ repository: p.repository, tags: p.tags, digest: p.image.root.digest })),
+      written: sink.written,
+      skipped: sink.skipped,
+    };
+  } catch (err) {
+    await rollback(store, undo, sink.created).catch(() => {});
+    throw err;
+  }
+}
+
+async function rollback(store: RegistryStore, undo: Undo, created: Map<string, number>): Promise<void> {
+  // Parents before children: an index goes before the manifests it names.
+  for (const [repo, digest] of undo.manifests.reverse()) await store.deleteManifest(repo, digest).catch(() => {});
+  for (const [repo, digest] of undo.links) await store.unlinkBlob(repo, digest).catch(() => {});
+  await discardBlobs(store, created);
+}
+
+/**
+ * Removes blob files this import created, under the index lock, unless something references them now or
+ * someone touched them after we wrote them (a concurrent push that found the blob present). The same
+ * checks GC's sweep makes.
+ * TODO(registry): this reaches into RegistryStore internals (index, touched, blobs); a public
+ * `store.discardBlobs(digests, since)` in electron/registry would be the right home.
+ */
+async function discardBlobs(store: RegistryStore, created: Map<string, number>): Promise<void> {
+  if (created.size === 0) return;
+  await store.mutate(async () => {
+    const live = store.index.referenced();
+    for (const r of store.index.repos.values()) for (const d of r.links.keys()) live.add(d);
+    const removed: string[] = [];
+    for (const [digest, at] of created) {
+      if (live.has(digest) || (store.touched.get(digest) ?? 0) > at + 1) continue;
+      await store.blobs.remove(digest);
+      removed.push(digest);
+    }
+    return removed.length ? { op: 'sweep', digests: removed } : undefined;
+  });
+}
