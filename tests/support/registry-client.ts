@@ -87,6 +87,26 @@ function withQuery(url: string, key: string, value: string): string {
   return u.toString();
 }
 
+/**
+ * POST /v2/NAME/blobs/uploads/?mount=D&from=OTHER: true when the registry mounted the blob (201), false
+ * when it opened an upload session instead (202) — the session is then completed with `bytes`.
+ */
+export async function mountBlob(base: string, repo: string, from: string, digest: string, bytes: Buffer): Promise<boolean> {
+  const res = await request(`${base}/v2/${repo}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`, {
+    method: 'POST',
+    headers: { 'Content-Length': 0 },
+  });
+  await expectStatus(res, [201, 202], `mount ${digest} from ${from} into ${repo}`);
+  if (res.status === 201) return true;
+  const put = await request(withQuery(absolute(base, res.headers.location as string), 'digest', digest), {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/octet-stream' },
+    body: bytes,
+  });
+  await expectStatus(put, 201, `PUT blob ${digest} to ${repo}`);
+  return false;
+}
+
 /** POST /v2/NAME/blobs/uploads/ → absolute upload Location. */
 export async function startUpload(base: string, repo: string): Promise<string> {
   const res = await request(`${base}/v2/${repo}/blobs/uploads/`, { method: 'POST', headers: { 'Content-Length': 0 } });
@@ -120,17 +140,21 @@ export async function pushBlobStreamed(base: string, repo: string, digest: strin
   await expectStatus(put, 201, `PUT blob ${digest} to ${repo}`);
 }
 
-/** GET a blob, hashing while it streams; returns the digest and byte count actually received. */
-export async function pullBlob(base: string, repo: string, digest: string): Promise<{ digest: string; size: number }> {
+/**
+ * GET a blob, hashing while it streams; returns the digest and byte count actually received. With
+ * `hash: false` only bytes are counted (the benchmark's timed pulls, so the client's sha256 does not cap
+ * what is measured; it verifies in a separate pass).
+ */
+export async function pullBlob(base: string, repo: string, digest: string, options: { hash?: boolean } = {}): Promise<{ digest: string; size: number }> {
   const res = await request(`${base}/v2/${repo}/blobs/${digest}`);
   if (res.status !== 200) await expectStatus(res, 200, `GET blob ${digest} from ${repo}`);
-  const hash = createHash('sha256');
+  const hash = options.hash === false ? undefined : createHash('sha256');
   let size = 0;
   for await (const chunk of res.body) {
-    hash.update(chunk as Buffer);
+    hash?.update(chunk as Buffer);
     size += (chunk as Buffer).length;
   }
-  return { digest: `sha256:${hash.digest('hex')}`, size };
+  return { digest: hash ? `sha256:${hash.digest('hex')}` : '', size };
 }
 
 export async function headBlob(base: string, repo: string, digest: string): Promise<number> {
