@@ -4,7 +4,7 @@
  */
 import type { ErrorInfo } from './errors';
 
-export const jobKinds = ['push', 'pull', 'import', 'export', 'copy', 'load', 'save', 'gc', 'prune'] as const;
+export const jobKinds = ['push', 'pull', 'import', 'export', 'copy', 'load', 'save', 'gc', 'fsck', 'prune'] as const;
 export type JobKind = (typeof jobKinds)[number];
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 

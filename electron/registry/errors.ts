@@ -23,6 +23,8 @@ export type OciErrorCode =
   | 'UNSUPPORTED'
   | 'TOOMANYREQUESTS'
   | 'RANGE_INVALID'
+  /** The reference registry's code for a bad `n` in tag list / catalog paging. */
+  | 'PAGINATION_NUMBER_INVALID'
   | 'INTERNAL';
 
 const defaults: Record<OciErrorCode, { status: number; berth: ErrorCode }> = {
@@ -42,6 +44,7 @@ const defaults: Record<OciErrorCode, { status: number; berth: ErrorCode }> = {
   UNSUPPORTED: { status: 405, berth: 'INVALID_INPUT' },
   TOOMANYREQUESTS: { status: 429, berth: 'REGISTRY_ERROR' },
   RANGE_INVALID: { status: 416, berth: 'INVALID_INPUT' },
+  PAGINATION_NUMBER_INVALID: { status: 400, berth: 'INVALID_INPUT' },
   INTERNAL: { status: 500, berth: 'INTERNAL' },
 };
 
