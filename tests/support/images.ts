@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseNormalizedReference } from '../../shared/reference';
 
 export const TEST_PREFIX = 'berth-test-';
 
@@ -103,10 +104,16 @@ export async function createTestImage(spec: TestImageSpec = {}): Promise<TestIma
 
 /** Removes a test image by reference or id (forced, so leftover tags go too). Never fails. */
 export async function removeTestImage(refOrId: string, host?: string): Promise<void> {
-  if (!refOrId.startsWith(TEST_PREFIX) && !/^(sha256:)?[a-f0-9]{12,64}$/.test(refOrId)) {
+  if (!isTestReference(refOrId) && !/^(sha256:)?[a-f0-9]{12,64}$/.test(refOrId)) {
     throw new Error(`Refusing to remove ${refOrId}: not a ${TEST_PREFIX} image`);
   }
   await docker(['rmi', '-f', refOrId], { host }).catch(() => undefined);
+}
+
+/** True for references whose repository's last component is a `berth-test-…` name (any registry host). */
+export function isTestReference(ref: string): boolean {
+  const parsed = parseNormalizedReference(ref);
+  return parsed.ok && (parsed.value.path.split('/').pop() ?? '').startsWith(TEST_PREFIX);
 }
 
 /** Tags of `docker images` for a repository (what a user sees in the CLI). */
