@@ -1,9 +1,13 @@
-// PLACEHOLDER — the archive helper replaces this file (issue 4).
+/** The archive area of the contract: preview, import (registry or engine), export. */
 import type { BerthHandlers, MethodName } from '../../shared/api';
-import { BerthError } from '../../shared/errors';
 import type { Services } from '../app/backend';
+
 type Names = Extract<MethodName, `archive.${string}`>;
-const todo = async (): Promise<never> => { throw new BerthError('INTERNAL', 'not built yet'); };
-export function archiveHandlers(_s: Services): Pick<BerthHandlers, Names> {
-  return { 'archive.preview': todo, 'archive.import': todo, 'archive.export': todo };
+
+export function archiveHandlers(s: Services): Pick<BerthHandlers, Names> {
+  return {
+    'archive.preview': async ({ source }) => s.archive.preview(source),
+    'archive.import': async (input) => s.archive.import(input),
+    'archive.export': async (input) => s.archive.export(input),
+  };
 }

@@ -1,8 +1,164 @@
-// PLACEHOLDER — the archive helper replaces this file (issue 4).
+/**
+ * Image archives as a service: preview an archive, import it into the embedded registry or the local
+ * engine, export images from either to a file. Imports and exports are jobs (progress, cancel); the
+ * archive's bytes stream from the file to the store or the engine socket, never into memory.
+ */
+import { createReadStream } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
+import { dirname, isAbsolute } from 'node:path';
+import type { ArchiveExportResult, ArchiveImportResult, ArchivePreview } from '../../shared/api/archive';
+import { BerthError } from '../../shared/errors';
+import type { JobSnapshot } from '../../shared/jobs';
 import type { EngineService } from '../engine/service';
 import type { RegistryService } from '../registry/service';
-import type { JobManager } from '../transfers/jobs';
-export interface ArchiveServiceOptions { dataDir: string; registry: RegistryService; engine: EngineService; jobs: JobManager; log: (line: string) => void }
+import type { RegistryStore } from '../registry/store';
+import { resolveUpload } from '../server/uploads';
+import type { JobContext, JobManager } from '../transfers/jobs';
+import { previewArchive } from './preview';
+import { importIntoRegistry, type ImportProgress } from './registry-import';
+import { planExport, writeArchive, writeStreamAtomic, type ExportRoot, type ManifestSource } from './writer';
+import { describeReadError } from './tar-entries';
+
+export interface ArchiveServiceOptions {
+  dataDir: string;
+  registry: RegistryService;
+  engine: EngineService;
+  jobs: JobManager;
+  log: (line: string) => void;
+}
+
+export type ArchiveSource = { path: string } | { uploadId: string };
+
+export interface ImportRequest {
+  source: ArchiveSource;
+  target: 'registry' | 'engine';
+  repository?: string;
+  tags?: string[];
+  compress?: boolean;
+}
+
+export interface ExportRequest {
+  from: 'registry' | 'engine';
+  images: string[];
+  format: 'oci' | 'docker';
+  path: string;
+  referrers?: boolean;
+}
+
+/** 'repo:tag', 'repo@sha256:…' or 'repo' (→ latest), as the registry names things (no host). */
+export function parseRegistryImage(ref: string): { repository: string; reference: string } {
+  const at = ref.indexOf('@');
+  if (at > 0) return { repository: ref.slice(0, at), reference: ref.slice(at + 1) };
+  const colon = ref.lastIndexOf(':');
+  if (colon > ref.lastIndexOf('/')) return { repository: ref.slice(0, colon), reference: ref.slice(colon + 1) };
+  return { repository: ref, reference: 'latest' };
+}
+
 export class ArchiveService {
   constructor(readonly options: ArchiveServiceOptions) {}
+
+  private get store(): RegistryStore {
+    return this.options.registry.store;
+  }
+
+  /** The file behind a source: a path on this machine, or a browser upload the bridge received. */
+  async sourcePath(source: ArchiveSource): Promise<string> {
+    if ('uploadId' in source) return resolveUpload(this.options.dataDir, source.uploadId);
+    if (!isAbsolute(source.path)) throw new BerthError('INVALID_INPUT', `Give the archive's absolute path, not "${source.path}".`);
+    const st = await stat(source.path).catch((err) => {
+      throw describeReadError(err, false);
+    });
+    if (!st.isFile()) throw new BerthError('INVALID_INPUT', `${source.path} is not a file; choose a .tar or .tar.gz archive.`);
+    return source.path;
+  }
+
+  async preview(source: ArchiveSource, signal?: AbortSignal): Promise<ArchivePreview> {
+    return previewArchive(await this.sourcePath(source), { signal });
+  }
+
+  /** Starts an import job; the source is checked first so a wrong path fails the call, not a job. */
+  async import(req: ImportRequest): Promise<JobSnapshot> {
+    const file = await this.sourcePath(req.source);
+    const name = 'path' in req.source ? req.source.path.split(/[\\/]/).pop() : 'uploaded archive';
+    const title = req.target === 'registry' ? `Import ${name} into the registry${req.repository ? ` (${req.repository})` : ''}` : `Load ${name} into the engine`;
+    return this.options.jobs.start('import', title, async (ctx) => {
+      const result = req.target === 'registry' ? await this.importToRegistry(file, req, ctx) : await this.importToEngine(file, ctx);
+      // A browser upload has served its purpose once imported.
+      if ('uploadId' in req.source) await rm(file, { force: true });
+      return result;
+    });
+  }
+
+  private async importToRegistry(file: string, req: ImportRequest, ctx: JobContext): Promise<ArchiveImportResult> {
+    const { size } = await stat(file);
+    ctx.setTotal(size);
+    ctx.message('Reading the archive');
+    const progress: ImportProgress = {
+      read: (bytes) => ctx.setDone(bytes),
+      item: (id, label, total) => ctx.item(id, label, total),
+    };
+    const result = await importIntoRegistry(this.store, file, { repository: req.repository, tags: req.tags, compress: req.compress, signal: ctx.signal, progress });
+    ctx.message(result.images.map((i) => `${i.repository}:${i.tags.join(',') || i.digest.slice(0, 19)}`).join(' '));
+    return result;
+  }
+
+  private async importToEngine(file: string, ctx: JobContext): Promise<ArchiveImportResult> {
+    const { size } = await stat(file);
+    ctx.setTotal(size);
+    ctx.message('Sending the archive to the engine');
+    const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+    let read = 0;
+    stream.on('data', (c) => ctx.setDone((read += c.length)));
+    const { loaded } = await this.options.engine.loadImages(stream, ctx.signal, (p) => {
+      if (p.id && p.total) ctx.item(p.id, p.id, p.total).progress(p.current ?? 0);
+    });
+    ctx.message(`Loaded ${loaded.join(', ')}`);
+    return { target: 'engine', images: [], loaded, written: size, skipped: 0 };
+  }
+
+  async export(req: ExportRequest): Promise<JobSnapshot> {
+    if (!isAbsolute(req.path)) throw new BerthError('INVALID_INPUT', `Give the export's absolute path, not "${req.path}".`);
+    const dir = await stat(dirname(req.path)).catch(() => undefined);
+    if (!dir?.isDirectory()) throw new BerthError('INVALID_INPUT', `The folder ${dirname(req.path)} does not exist.`);
+    const title = `Export ${req.images.join(', ')} from the ${req.from}`;
+    return this.options.jobs.start('export', title, (ctx) => (req.from === 'registry' ? this.exportFromRegistry(req, ctx) : this.exportFromEngine(req, ctx)));
+  }
+
+  private async exportFromRegistry(req: ExportRequest, ctx: JobContext): Promise<ArchiveExportResult> {
+    const store = this.store;
+    const roots: ExportRoot[] = [];
+    for (const image of req.images) {
+      const { repository, reference } = parseRegistryImage(image);
+      const m = await store.statManifest(repository, reference);
+      const source: ManifestSource = {
+        manifest: async (digest) => {
+          const found = await store.getManifest(repository, digest);
+          return { digest: found.digest, mediaType: found.mediaType, bytes: found.bytes };
+        },
+        referrers: async (digest) => (await store.referrers(repository, digest)).map((r) => r.digest),
+      };
+      roots.push({ digest: m.digest, name: reference.includes(':') ? undefined : `${repository}:${reference}`, source });
+    }
+    ctx.message('Collecting manifests');
+    const plan = await planExport(roots, { referrers: req.referrers ?? false });
+    ctx.message(`Writing ${req.path}`);
+    const size = await writeArchive(req.path, plan, (digest) => store.openBlob(digest), {
+      format: req.format,
+      signal: ctx.signal,
+      onProgress: (done, total) => {
+        ctx.setTotal(total);
+        ctx.setDone(done);
+      },
+    });
+    return { path: req.path, size, format: req.format, images: req.images };
+  }
+
+  private async exportFromEngine(req: ExportRequest, ctx: JobContext): Promise<ArchiveExportResult> {
+    ctx.message('The engine is writing the archive');
+    const stream = await this.options.engine.saveImages(req.images, ctx.signal);
+    const size = await writeStreamAtomic(req.path, stream, { signal: ctx.signal, onProgress: (done) => ctx.setDone(done) });
+    // The engine writes its own format: docker-archive (Docker 25+ adds the OCI layout inside it).
+    return { path: req.path, size, format: 'docker', images: req.images };
+  }
 }
+

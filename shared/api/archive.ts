@@ -43,6 +43,8 @@ export interface ArchiveImportResult {
   target: 'registry' | 'engine';
   /** Registry imports: what was tagged, per repository. */
   images: Array<{ repository: string; tags: string[]; digest: string }>;
+  /** Engine imports: what the engine says it loaded (tags, or image ids when untagged). */
+  loaded?: string[];
   /** Bytes written into the store (blobs the registry already had are skipped). */
   written: number;
   /** Blobs the registry already had. */
@@ -53,6 +55,7 @@ export interface ArchiveImportResult {
 export interface ArchiveExportResult {
   path: string;
   size: number;
+  /** What was written. Engine exports are the engine's own `docker save` output: always 'docker'. */
   format: 'oci' | 'docker';
   images: string[];
 }
