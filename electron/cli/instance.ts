@@ -10,7 +10,7 @@ import { methodNames, type BerthApi } from '../../shared/api';
 import { BerthError } from '../../shared/errors';
 import type { BerthEvent } from '../../shared/events';
 import { isFinished, type JobSnapshot } from '../../shared/jobs';
-import { createBackend, type Backend, type BackendConfig } from '../app/backend';
+import type { Backend, BackendConfig } from '../app/backend';
 import { defaultDataDir, lockDataDir, lockedError, readLockHolder, type LockHolder } from '../app/data-dir';
 import { JsonFileStore } from '../app/settings';
 import { createBridgeClient } from '../server/client';
@@ -29,6 +29,9 @@ export interface InstanceOptions {
   /** How long to wait for a starting instance to open its control socket. */
   connectTimeoutMs?: number;
 }
+
+/** The backend (dockerode, the registry, …) loads only when a command needs it: `berth --help` stays quick. */
+const loadBackend = () => import('../app/backend');
 
 let cachedVersion: string | undefined;
 /** The package version (the CLI has no Electron app.getVersion()). */
@@ -114,6 +117,7 @@ export async function withInstance<T>(dataDir: string, fn: (api: BerthApi, waitF
       throw err;
     }
     opts.onRoute?.({ kind: 'local' });
+    const { createBackend } = await loadBackend();
     const backend = createBackend({
       mode: 'serve',
       version: berthVersion(),
@@ -161,6 +165,7 @@ export async function startInstance(opts: { mode: string; data?: string; registr
     lock.release();
   };
   try {
+    const { createBackend } = await loadBackend();
     backend = createBackend({
       mode: 'serve',
       version: berthVersion(),
