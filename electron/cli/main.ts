@@ -10,6 +10,8 @@ import { berthVersion } from './instance';
 import { helpCommand, helpText } from './commands/help';
 import { registryCommand } from './commands/registry';
 import { serveCommand } from './commands/serve';
+import { importCommand } from './commands/import';
+import { exportCommand } from './commands/export';
 
 const versionCommand: Command = {
   name: 'version',
@@ -21,7 +23,7 @@ const versionCommand: Command = {
   },
 };
 
-export const commands: Command[] = [serveCommand, registryCommand, helpCommand(() => commands), versionCommand];
+export const commands: Command[] = [serveCommand, registryCommand, importCommand, exportCommand, helpCommand(() => commands), versionCommand];
 
 const isUsageError = (err: unknown) =>
   err instanceof BerthError ? err.code === 'INVALID_INPUT' : typeof (err as { code?: unknown })?.code === 'string' && String((err as { code: string }).code).startsWith('ERR_PARSE_ARGS');
