@@ -7,6 +7,7 @@ import { EventBus } from '../app/events';
 import { createDispatch } from '../app/dispatch';
 import type { Services } from '../app/backend';
 import type { BerthEvent } from '../../shared/events';
+import type { BerthHandlers } from '../../shared/api';
 import { BerthError } from '../../shared/errors';
 import { engineHandlers } from './api';
 import { EngineService } from './service';
@@ -26,7 +27,8 @@ const events: BerthEvent[] = [];
 const bus = new EventBus();
 bus.subscribe((e) => events.push(e));
 const engine = new EngineService({ events: bus, log: () => {}, dockerHost: host, debounceMs: 100 });
-const dispatch = createDispatch(engineHandlers({ engine } as Services));
+// Only the engine's handlers: the dispatch validates inputs with the contract's schemas as in the app.
+const dispatch = createDispatch(engineHandlers({ engine } as Services) as BerthHandlers);
 const cleanup: string[] = [];
 const containers: string[] = [];
 

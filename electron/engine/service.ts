@@ -417,7 +417,7 @@ export class EngineService {
     return this.call('Loading into the engine failed', async (d) => {
       const response = (await d.loadImage(tar, { quiet: false, abortSignal: signal } as object)) as NodeJS.ReadableStream;
       const loaded: string[] = [];
-      await this.readMessages(response, signal, (m) => {
+      await this.readMessages('The engine could not load the archive', response, signal, (m) => {
         const text = m.stream?.trim();
         const found = text?.match(/^Loaded image(?: ID)?: (.+)$/);
         if (found) loaded.push(found[1]);
@@ -437,7 +437,7 @@ export class EngineService {
     return this.call(`Pulling ${reference} failed`, async (d) => {
       const opts = { abortSignal: ctx.signal, ...(auth ? { authconfig: auth } : {}) };
       const stream = (await d.pull(reference, opts)) as NodeJS.ReadableStream;
-      await this.readMessages(stream, ctx.signal, layerProgress(ctx));
+      await this.readMessages(`Pulling ${reference} failed`, stream, ctx.signal, layerProgress(ctx));
       return { reference };
     });
   }
@@ -451,7 +451,7 @@ export class EngineService {
       const stream = (await d.getImage(familiarName).push({ tag, abortSignal: ctx.signal, ...(auth ? { authconfig: auth } : {}) })) as NodeJS.ReadableStream;
       let digest: string | undefined;
       const onLayer = layerProgress(ctx);
-      await this.readMessages(stream, ctx.signal, (m) => {
+      await this.readMessages(`Pushing ${familiar} failed`, stream, ctx.signal, (m) => {
         const found = m.status?.match(/digest: (sha256:[a-f0-9]{64})/);
         if (found) digest = found[1];
         else onLayer(m);
@@ -461,13 +461,13 @@ export class EngineService {
   }
 
   /** Reads an engine JSON stream; an error message in it fails the call with the engine's text. */
-  private async readMessages(stream: NodeJS.ReadableStream, signal: AbortSignal, onMessage: (m: JsonMessage) => void): Promise<void> {
+  private async readMessages(what: string, stream: NodeJS.ReadableStream, signal: AbortSignal, onMessage: (m: JsonMessage) => void): Promise<void> {
     const onAbort = () => (stream as NodeJS.ReadableStream & { destroy(e?: Error): void }).destroy(abortError(signal));
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       await readJsonLines<JsonMessage>(stream, (m) => {
         const error = messageError(m);
-        if (error) throw new BerthError('ENGINE_ERROR', error);
+        if (error) throw new BerthError('ENGINE_ERROR', `${what}: ${error}`);
         onMessage(m);
       });
     } finally {
