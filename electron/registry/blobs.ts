@@ -50,9 +50,11 @@ export class HashingFileWriter extends Writable {
     super({ highWaterMark: 4 << 20 });
     this.position = start;
   }
+  private inflight: Promise<unknown> = Promise.resolve();
+
   override _writev(chunks: Array<{ chunk: Buffer }>, cb: (err?: Error | null) => void): void {
     const buffers = chunks.map((c) => c.chunk);
-    this.fh.writev(buffers, this.position).then(
+    this.inflight = this.fh.writev(buffers, this.position).then(
       ({ bytesWritten }) => {
         let expected = 0;
         for (const b of buffers) expected += b.length;
@@ -67,6 +69,18 @@ export class HashingFileWriter extends Writable {
   }
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     this._writev([{ chunk }], cb);
+  }
+  /** A destroy (source cut off) waits for the write in flight, so `position` and `hash` are final after 'close'. */
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.inflight.then(
+      () => cb(err),
+      () => cb(err),
+    );
+  }
+  /** Resolves once no write is in flight any more (after success or destruction). */
+  async settled(): Promise<void> {
+    if (!this.closed && this.destroyed) await new Promise((r) => this.once('close', r));
+    await this.inflight.catch(() => undefined);
   }
 }
 

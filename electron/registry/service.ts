@@ -8,6 +8,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import type { RegistryStatus } from '../../shared/api/registry';
 import { BerthError } from '../../shared/errors';
 import type { EventBus } from '../app/events';
@@ -60,6 +61,25 @@ function closeServer(server: Server): Promise<void> {
     server.closeIdleConnections();
     setTimeout(() => server.closeAllConnections(), 2000).unref();
   });
+}
+
+/**
+ * Node's HTTP parser rejects some requests before our handler can answer: most usefully a body that
+ * ends before its Content-Length (the client closed its side early). Answer in the registry's language
+ * (the bytes that did arrive stay in the upload session, so the client can resume).
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+  const code = err.code === 'HPE_INVALID_EOF_STATE' ? 'SIZE_INVALID' : 'UNSUPPORTED';
+  const message = err.code === 'HPE_INVALID_EOF_STATE' ? 'The request body ended before its Content-Length.' : `Malformed HTTP request (${err.code ?? err.message}).`;
+  const body = JSON.stringify({ errors: [{ code, message, detail: {} }] });
+  socket.end(
+    `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: application/json\r\nDocker-Distribution-API-Version: registry/2.0\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }
 
 /** A port the OS says is free on `host` now (a suggestion: it could be taken again before use). */
@@ -136,6 +156,7 @@ export class RegistryService {
         // Multi-GB uploads take longer than any fixed timeout; idle sockets are reaped by keepAliveTimeout.
         server.requestTimeout = 0;
         server.timeout = 0;
+        server.on('clientError', answerClientError);
         return server;
       };
       const primary = make();

@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
-import type { ReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { explainRepositoryName, isDigest, isRepositoryName, isTag, looksLikeDigest, parseDigest } from '../../shared/digest';
 import { ManifestError, formatPlatform, isIndexType, parseManifest, type Descriptor, type Platform } from '../../shared/media-types';
@@ -61,7 +61,7 @@ export interface OpenedBlob {
   /** The range actually served (inclusive), for Content-Range. */
   start: number;
   end: number;
-  stream: ReadStream;
+  stream: Readable;
 }
 
 /** Referrer descriptor as the referrers API returns it (an entry of an OCI image index). */
@@ -231,7 +231,8 @@ export class RegistryStore {
         throw new RegistryError('RANGE_INVALID', `The range starts at byte ${start} but the blob has ${st.size} bytes.`, { size: st.size });
       }
     }
-    const stream = st.size === 0 ? this.blobs.read(digest, { start: 0, end: -1 }) : this.blobs.read(digest, { start, end });
+    // An empty blob has no byte range to read (createReadStream refuses end < start).
+    const stream = st.size === 0 ? Readable.from([]) : this.blobs.read(digest, { start, end });
     return { size: st.size, start, end, stream };
   }
 

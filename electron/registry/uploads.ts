@@ -53,9 +53,10 @@ export function parseContentRange(value: string): { start: number; end: number }
  * agree), so the client can ask for the status and resume.
  */
 function checkLength(written: number, opts: AppendOptions, offset: number): void {
-  const promised = opts.length ?? (opts.range ? opts.range.end - opts.range.start + 1 : undefined);
-  if (promised !== undefined && written !== promised) {
-    throw new RegistryError('SIZE_INVALID', `Received ${written} bytes but ${promised} were declared; the upload now has ${offset} bytes — resume from there.`, { received: written, declared: promised, offset });
+  for (const promised of [opts.length, opts.range ? opts.range.end - opts.range.start + 1 : undefined]) {
+    if (promised !== undefined && written !== promised) {
+      throw new RegistryError('SIZE_INVALID', `Received ${written} bytes but ${promised} were declared; the upload now has ${offset} bytes — resume from there.`, { received: written, declared: promised, offset });
+    }
   }
 }
 
@@ -159,6 +160,7 @@ export class UploadSessions {
       try {
         await pump(source, writer, signal);
       } finally {
+        await writer.settled();
         s.offset = writer.position;
         s.lastActivity = Date.now();
       }
