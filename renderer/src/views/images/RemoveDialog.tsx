@@ -34,8 +34,11 @@ export function RemoveDialog({ images, onClose }: { images: ImageSummary[]; onCl
         next.push(o);
         continue;
       }
+      // An image with several tags is removed with all of them (the dialog says so): the engine wants
+      // force for that, which is safe only when no container uses the image.
+      const allTags = o.image.repoTags.filter((t) => t !== '<none>:<none>').length > 1 && o.image.containers === 0;
       try {
-        await remove(o.image.id, force);
+        await remove(o.image.id, force || allTags);
         next.push({ image: o.image, state: 'removed' });
       } catch (err) {
         const e = asBerthError(err);
@@ -78,7 +81,7 @@ export function RemoveDialog({ images, onClose }: { images: ImageSummary[]; onCl
     >
       {!attempted && (
         <p>
-          This removes {images.length === 1 ? 'the image and all its tags' : 'these images and all their tags'} from the engine. Layers still used by other images stay.
+          This removes {images.length === 1 ? `the image and ${tagCount(images[0])}` : 'these images and all their tags'} from the engine. Layers still used by other images stay.
         </p>
       )}
       <ul className="list-plain" aria-label="Images to remove">
@@ -115,4 +118,9 @@ export function RemoveDialog({ images, onClose }: { images: ImageSummary[]; onCl
       </ul>
     </Dialog>
   );
+}
+
+function tagCount(img: ImageSummary): string {
+  const n = img.repoTags.filter((t) => t !== '<none>:<none>').length;
+  return n === 0 ? 'nothing else (it has no tag)' : n === 1 ? 'its tag' : `all ${n} of its tags`;
 }
