@@ -92,13 +92,13 @@ export class RegistrySink implements BlobSink {
           throw err;
         });
         const [w] = await Promise.all([this.store.writeBlob(gz, { signal }), feeding]);
-        if (w.created) this.created.set(w.digest, Date.now());
+        this.wrote(w);
         result = { digest: w.digest, size: w.size, diffId: `sha256:${diff.digest('hex')}`, gzipped: true };
       } else {
         const diff = algorithmOf(info.digest) === 'sha256' ? undefined : createHash('sha256');
         const source = diff ? Readable.from(counted(), { objectMode: false }).pipe(new Transform({ transform: (c: Buffer, _e, cb) => (diff.update(c), cb(null, c)) })) : counted();
         const w = await this.store.writeBlob(source, { expectedDigest: info.digest, expectedSize: info.size, signal });
-        if (w.created) this.created.set(w.digest, Date.now());
+        this.wrote(w);
         result = { digest: w.digest, size: w.size, diffId: diff ? `sha256:${diff.digest('hex')}` : w.digest, gzipped: false };
       }
       this.written += result.size;
@@ -112,6 +112,11 @@ export class RegistrySink implements BlobSink {
       if (err instanceof RegistryError && err.oci === 'SIZE_INVALID') throw invalid(`The archive entry ${info.path} is damaged: ${err.message}`, { entry: info.path });
       throw err;
     }
+  }
+
+  /** Our own later writes of a blob we created touch it too; they must not count as someone else's. */
+  private wrote(w: { digest: string; created: boolean }): void {
+    if (w.created || this.created.has(w.digest)) this.created.set(w.digest, Date.now());
   }
 
   async read(digest: string, max: number): Promise<Buffer> {

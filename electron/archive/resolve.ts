@@ -151,7 +151,9 @@ async function resolveLegacy(contents: ArchiveContents, sink: BlobSink, out: Res
   const entries = parseLegacyManifest(contents.metadata.get('manifest.json')!);
   const fileAt = (path: string, role: string): StoredBlob => {
     const blob = contents.files.get(normaliseEntryPath(path));
-    if (!blob) throw invalid(`The archive's manifest.json names ${role} "${path}", which is not in the archive.`, { entry: path });
+    if (!blob) {
+      throw invalid(`The archive's manifest.json names ${role} "${path}", which is not in the archive (or is not where docker save, skopeo and podman put ${role === 'the layer' ? 'layers: …/layer.tar, <digest>.tar, blobs/sha256/…' : 'configs: <digest>.json, blobs/sha256/…'}).`, { entry: path });
+    }
     return blob;
   };
   const seenRoots = new Set<string>();

@@ -58,7 +58,8 @@ export function digestNamedByPath(path: string): string | undefined {
   return legacyConfig ? `sha256:${legacyConfig[1]}` : undefined;
 }
 
-/** Legacy v1 metadata that docker save still writes per layer and nothing reads: skipped. */
+/** Legacy v1 metadata that docker save still writes per layer and nothing reads: skipped, like any file
+ * that is neither a named blob (`blobs/…`, `<hex>.json`) nor a layer tar (`…/layer.tar`, `<hex>.tar`). */
 const isLegacyV1Metadata = (path: string) => /^[^/]+\/(json|VERSION)$/.test(path);
 const isLayerTar = (path: string) => /(^|\/)layer\.tar$/.test(path) || /^[a-f0-9]{64}\.tar$/.test(path);
 
@@ -86,7 +87,10 @@ export async function scanArchive(file: string, sink: BlobSink, options: TarPass
       }
       if (isLegacyV1Metadata(entry.path)) return;
       const digest = digestNamedByPath(entry.path);
-      const stored = await sink.write(entry.body, { path: entry.path, size: entry.size, digest, layer: !digest && isLayerTar(entry.path) });
+      const layer = !digest && isLayerTar(entry.path);
+      // Files no image format names (README, stray files) are not stored: nothing could reference them.
+      if (!digest && !layer) return;
+      const stored = await sink.write(entry.body, { path: entry.path, size: entry.size, digest, layer });
       files.set(entry.path, stored);
       byDigest.set(stored.digest, stored);
     },
