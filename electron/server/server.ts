@@ -74,14 +74,15 @@ export async function startBridgeServer(opts: {
   const log = opts.log ?? (() => {});
   if (!isLoopback(opts.host)) log(`warning: the bridge listens on ${opts.host}, reachable from other machines; only the token protects it.`);
   removeOldUploads(opts.target.dataDir);
-  let hosts: Set<string> | undefined;
+  // The allowed Host values depend on the port, known only once listening (--port 0).
+  const bound: { hosts?: Set<string> } = {};
   const handler = createBridgeHandler({
     dispatch: opts.target.dispatch,
     subscribe: opts.target.subscribe,
     dataDir: opts.target.dataDir,
     token: opts.token,
     get hosts() {
-      return hosts;
+      return bound.hosts;
     },
     uiRoot: opts.uiRoot,
     log,
@@ -96,7 +97,7 @@ export async function startBridgeServer(opts: {
     });
     server.listen({ host: opts.host, port: opts.port, exclusive: true }, () => resolve((server.address() as AddressInfo).port));
   });
-  hosts = allowedHosts(opts.host, port);
+  bound.hosts = allowedHosts(opts.host, port);
   const shownHost = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   return { address: `http://${shownHost}:${port}`, port, close: () => closeServer(server, handler) };
 }
