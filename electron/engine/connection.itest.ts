@@ -16,8 +16,8 @@ import { canStartPrivateEngine, commandExists, startPrivateEngine } from '../../
 import { EventBus } from '../app/events';
 import { JobManager } from '../transfers/jobs';
 import type { BerthEvent } from '../../shared/events';
-import type { BerthError } from '../../shared/errors';
 import { EngineService } from './service';
+import { rejection, waitFor } from './itest-helpers';
 import { cliTags, createTestImage, docker, randomTestName, removeTestImage, type TestImage } from '../../tests/support/images';
 
 type PrivateEngine = { host: string; stop(): Promise<void> };
@@ -37,25 +37,6 @@ function service(opts: Partial<ConstructorParameters<typeof EngineService>[0]> =
   const s = new EngineService({ events: bus, log: () => {}, retry: { minMs: 200, maxMs: 1000 }, pingTimeoutMs: 2000, ...opts });
   services.push(s);
   return s;
-}
-
-async function waitFor<T>(fn: () => T | undefined, ms: number, what: string): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function rejection(p: Promise<unknown>): Promise<BerthError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as BerthError;
-  }
-  throw new Error('expected the call to fail');
 }
 
 afterAll(async () => {

@@ -8,9 +8,9 @@ import { createDispatch } from '../app/dispatch';
 import type { Services } from '../app/backend';
 import type { BerthEvent } from '../../shared/events';
 import type { BerthHandlers } from '../../shared/api';
-import { BerthError } from '../../shared/errors';
 import { engineHandlers } from './api';
 import { EngineService } from './service';
+import { rejection, waitFor } from './itest-helpers';
 import {
   cliTags,
   createTestImage,
@@ -31,25 +31,6 @@ const engine = new EngineService({ events: bus, log: () => {}, dockerHost: host,
 const dispatch = createDispatch(engineHandlers({ engine } as Services) as BerthHandlers);
 const cleanup: string[] = [];
 const containers: string[] = [];
-
-async function waitFor<T>(fn: () => T | undefined, ms: number, what: string): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function rejection(p: Promise<unknown>): Promise<BerthError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as BerthError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 let image: TestImage;
 let builtAt: number;

@@ -189,12 +189,15 @@ export class EngineService {
         await this.backoff();
         continue;
       }
-      this.retryDelay = this.retry.minMs;
+      const started = Date.now();
       try {
         await this.followEvents(this.docker);
       } catch {
         // The stream broke: the loop reconnects (or says the engine is gone).
       }
+      // An engine that answers /_ping but drops /events at once must not make this loop spin.
+      if (Date.now() - started < 2000 && !this.closed) await this.backoff();
+      else this.retryDelay = this.retry.minMs;
     }
   }
 
@@ -289,6 +292,7 @@ export class EngineService {
   }
 
   async inspectImage(id: string): Promise<ImageDetails> {
+    checkImageRef(id);
     return this.call('Inspecting the image failed', async (d) => {
       const image = d.getImage(id);
       const info = (await image.inspect()) as ImageInspect;
@@ -322,6 +326,7 @@ export class EngineService {
 
   /** `docker tag`: the target is validated first; nothing reaches the engine when it is malformed. */
   async tagImage(id: string, target: string): Promise<{ reference: string }> {
+    checkImageRef(id);
     const parsed = parseTagTarget(target);
     if (!parsed.ok) {
       throw new BerthError('INVALID_INPUT', `"${target}" is not a valid tag: ${parsed.error.reason}`, parsed.error);
@@ -333,6 +338,7 @@ export class EngineService {
 
   /** `docker rmi`. When a container uses the image the CONFLICT names it, so the user knows what to stop. */
   async removeImage(id: string, force = false): Promise<{ deleted: string[]; untagged: string[] }> {
+    checkImageRef(id);
     const d = await this.client();
     try {
       const result = (await d.getImage(id).remove({ force })) as Array<{ Deleted?: string; Untagged?: string }>;
@@ -639,6 +645,16 @@ function engineMessage(e: DockerodeError): string {
     }
   }
   return e.message.replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
+}
+
+/**
+ * dockerode puts the image name into the URL path as is: accept only what the engine itself would
+ * (an id, a short id, or a valid reference), so a stray '?' or '/..' can never reach the socket.
+ */
+function checkImageRef(id: string): void {
+  if (/^(sha256:)?[a-f0-9]{4,64}$/.test(id)) return;
+  const r = parseNormalizedReference(id);
+  if (!r.ok) throw new BerthError('INVALID_INPUT', `"${id}" is not an image id or reference: ${r.error.reason}`, r.error);
 }
 
 function realTags(tags: string[] | null | undefined): string[] {
