@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -97,6 +97,27 @@ describe.skipIf(!canRun)(`engine connection (${skipReason})`, () => {
     const status = await s.getStatus();
     expect(status).toMatchObject({ connected: true, endpoint: { kind: 'unix', address: socket, source: 'context:berth-test' } });
     expect(status.tried?.[0]).toMatchObject({ source: 'DOCKER_HOST', error: 'no socket there' });
+  });
+
+  it('reaches an engine over tcp:// (DOCKER_HOST), through a TCP hop to the real socket', async () => {
+    // dockerd here listens on a unix socket only; a plain TCP relay in front of it is a tcp engine.
+    const relay = createServer((client) => {
+      const upstream = connect(socket);
+      client.pipe(upstream).pipe(client);
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const port = (relay.address() as { port: number }).port;
+    try {
+      const s = service({ discovery: { env: { DOCKER_HOST: `tcp://127.0.0.1:${port}` }, home: join(root, 'empty-home'), platform: 'linux' } });
+      const status = await s.getStatus();
+      expect(status).toMatchObject({ connected: true, endpoint: { kind: 'tcp', address: `tcp://127.0.0.1:${port}`, source: 'DOCKER_HOST' } });
+      await expect(s.listImages()).resolves.toBeInstanceOf(Array);
+      s.close();
+    } finally {
+      relay.close();
+    }
   });
 
   describe('streams', () => {

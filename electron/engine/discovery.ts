@@ -115,7 +115,8 @@ export function discoverEngines(input: DiscoveryInput): { candidates: EngineCand
       if (c.kind === 'tcp' && c.tls) {
         const certs = env.DOCKER_CERT_PATH || path.join(home, '.docker');
         c.tlsFiles = tlsFilesIn(certs, path, fs);
-        c.tlsVerify = env.DOCKER_TLS_VERIFY !== undefined && env.DOCKER_TLS_VERIFY !== '' && env.DOCKER_TLS_VERIFY !== '0';
+        // As the docker CLI: any non-empty DOCKER_TLS_VERIFY means verify.
+        c.tlsVerify = Boolean(env.DOCKER_TLS_VERIFY);
       }
       add(c);
     } catch (err) {

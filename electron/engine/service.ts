@@ -11,6 +11,7 @@
  * the engine says so).
  */
 import { readFileSync } from 'node:fs';
+import { Agent as HttpsAgent } from 'node:https';
 import { homedir, platform as osPlatform } from 'node:os';
 import Docker from 'dockerode';
 import type { EventBus } from '../app/events';
@@ -561,15 +562,11 @@ export function createClient(c: EngineCandidate): Docker {
   } else {
     const url = new URL(c.address.replace(/^tcp:/, 'http:'));
     const read = (p?: string) => (p ? readFileSync(p) : undefined);
-    opts = {
-      ...base,
-      host: url.hostname,
-      port: url.port,
-      protocol: c.tls ? 'https' : 'http',
-      ca: read(c.tlsFiles?.ca),
-      cert: read(c.tlsFiles?.cert),
-      key: read(c.tlsFiles?.key),
-    };
+    const tls = { ca: read(c.tlsFiles?.ca), cert: read(c.tlsFiles?.cert), key: read(c.tlsFiles?.key) };
+    opts = { ...base, host: url.hostname, port: url.port, protocol: c.tls ? 'https' : 'http', ...tls };
+    // A context with SkipTLSVerify (or TLS without DOCKER_TLS_VERIFY): encrypt, but accept the engine's
+    // self-signed certificate, as the docker CLI does. docker-modem has no switch for it; an agent does.
+    if (c.tls && c.tlsVerify === false) Object.assign(opts, { agent: new HttpsAgent({ ...tls, rejectUnauthorized: false }) });
   }
   const hidden = ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_PATH_PREFIX', 'DOCKER_CLIENT_TIMEOUT'];
   const saved = hidden.map((k) => [k, process.env[k]] as const);
