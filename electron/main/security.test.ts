@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isAllowedExternal, isAppUrl, windowContentSecurityPolicy } from './security';
+import { isAllowedExternal, isAppUrl, secureWebPreferences, windowContentSecurityPolicy } from './security';
 
 describe('window security rules', () => {
   const origin = { rendererDir: '/app/out/renderer' };
@@ -34,5 +34,9 @@ describe('window security rules', () => {
     expect(isAllowedExternal('http://docs.docker.com/')).toBe(false);
     expect(isAllowedExternal('file:///etc/passwd')).toBe(false);
     expect(isAllowedExternal('https://docs.docker.com.evil.example/')).toBe(false);
+  });
+
+  it('gives windows an isolated, sandboxed renderer without Node', () => {
+    expect(secureWebPreferences('/p.cjs')).toMatchObject({ preload: '/p.cjs', contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, webviewTag: false });
   });
 });

@@ -51,3 +51,19 @@ const externalAllowList = [/^https:\/\/github\.com\//, /^https:\/\/docs\.docker\
 export function isAllowedExternal(url: string): boolean {
   return externalAllowList.some((re) => re.test(url));
 }
+
+/** The web preferences of every app window: the renderer is a web page with no Node and no way around the preload. */
+export function secureWebPreferences(preload: string) {
+  return {
+    preload,
+    contextIsolation: true,
+    sandbox: true,
+    nodeIntegration: false,
+    nodeIntegrationInWorker: false,
+    nodeIntegrationInSubFrames: false,
+    webSecurity: true,
+    webviewTag: false,
+    allowRunningInsecureContent: false,
+    experimentalFeatures: false,
+  } as const;
+}

@@ -5,7 +5,7 @@
 import { app, BrowserWindow, session, shell, type WebContents } from 'electron';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { isAllowedExternal, isAppUrl, windowContentSecurityPolicy, type AppOrigin } from './security';
+import { isAllowedExternal, isAppUrl, secureWebPreferences, windowContentSecurityPolicy, type AppOrigin } from './security';
 
 export const appOrigin: AppOrigin = {
   rendererDir: fileURLToPath(new URL('../renderer', import.meta.url)),
@@ -46,16 +46,7 @@ export function createMainWindow(): BrowserWindow {
     show: false,
     title: 'Berth',
     icon: fileURLToPath(new URL('../../resources/icon.png', import.meta.url)),
-    webPreferences: {
-      preload: fileURLToPath(new URL('../preload/index.cjs', import.meta.url)),
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      webSecurity: true,
-      webviewTag: false,
-      allowRunningInsecureContent: false,
-    },
+    webPreferences: secureWebPreferences(fileURLToPath(new URL('../preload/index.cjs', import.meta.url))),
   });
   win.once('ready-to-show', () => win.show());
   if (appOrigin.devServerUrl) void win.loadURL(appOrigin.devServerUrl);
