@@ -9,8 +9,8 @@ import { createReadStream, type ReadStream } from 'node:fs';
 import { link, mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { IncomingMessage } from 'node:http';
+import { Readable, Writable, finished } from 'node:stream';
 import { parseDigest, type DigestAlgorithm } from '../../shared/digest';
 import { fsyncDir } from '../app/atomic';
 import { RegistryError, describeIoError } from './errors';
@@ -54,18 +54,31 @@ export class HashingFileWriter extends Writable {
 
   override _writev(chunks: Array<{ chunk: Buffer }>, cb: (err?: Error | null) => void): void {
     const buffers = chunks.map((c) => c.chunk);
-    this.inflight = this.fh.writev(buffers, this.position).then(
-      ({ bytesWritten }) => {
-        let expected = 0;
-        for (const b of buffers) expected += b.length;
-        if (bytesWritten !== expected) return cb(new Error(`short write (${bytesWritten} of ${expected} bytes)`));
+    this.inflight = this.writeAll(buffers).then(
+      () => {
         for (const b of buffers) this.hash.update(b);
-        this.position += bytesWritten;
         this.onBytes?.(this.position);
         cb();
       },
       (err: Error) => cb(err),
     );
+  }
+  /** writev may write less than asked (a nearly full disk): write the rest, which then fails with ENOSPC. */
+  private async writeAll(buffers: Buffer[]): Promise<void> {
+    let expected = 0;
+    for (const b of buffers) expected += b.length;
+    let written = (await this.fh.writev(buffers, this.position)).bytesWritten;
+    if (written < expected) {
+      const rest = Buffer.concat(buffers).subarray(written);
+      let off = 0;
+      while (off < rest.length) {
+        const { bytesWritten } = await this.fh.write(rest, off, rest.length - off, this.position + written + off);
+        if (bytesWritten === 0) throw Object.assign(new Error('No space left on device'), { code: 'ENOSPC' });
+        off += bytesWritten;
+      }
+    }
+    // Only now that every byte is in the file does the position (and, in the caller, the hash) move on.
+    this.position += expected;
   }
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     this._writev([{ chunk }], cb);
@@ -84,10 +97,47 @@ export class HashingFileWriter extends Writable {
   }
 }
 
-/** stream.pipeline as a promise, with the signal passed down so a cancel closes the file and socket. */
+/**
+ * Pipes a source into a sink; resolves when the sink has finished. Unlike stream.pipeline, when *our*
+ * side fails (disk full) an HTTP request body is drained rather than destroyed, so the client still
+ * receives the error answer instead of a reset connection. Any other source is destroyed (no point
+ * reading the rest of a 1 GiB archive to throw it away). A cut-off source destroys the sink.
+ */
 export function pump(source: BlobSource, sink: Writable, signal?: AbortSignal): Promise<void> {
   const readable = source instanceof Readable ? source : Readable.from(source as AsyncIterable<Uint8Array>, { objectMode: false });
-  return pipeline(readable, sink, signal ? { signal } : {});
+  return new Promise<void>((resolve, reject) => {
+    let done = false;
+    const settle = (err?: Error | null) => {
+      if (done) return;
+      done = true;
+      signal?.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onAbort = () => {
+      const reason = signal?.reason instanceof Error ? signal.reason : Object.assign(new Error('The operation was aborted'), { name: 'AbortError' });
+      readable.destroy(reason);
+      sink.destroy(reason);
+      settle(reason);
+    };
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    // The finished() listener stays attached: it also absorbs a late 'error' from a destroyed source.
+    finished(readable, (err) => {
+      if (err) {
+        sink.destroy(err);
+        settle(err);
+      }
+    });
+    sink.on('error', (err) => {
+      readable.unpipe(sink);
+      if (readable instanceof IncomingMessage) readable.resume();
+      else readable.destroy();
+      settle(err);
+    });
+    sink.once('finish', () => settle());
+    readable.pipe(sink);
+  });
 }
 
 export class BlobFiles {
@@ -146,6 +196,7 @@ export class BlobFiles {
       try {
         await pump(source, writer, opts.signal);
       } catch (err) {
+        await writer.settled();
         if (opts.signal?.aborted || (err as Error).name === 'AbortError') throw err;
         if (err instanceof RegistryError) throw err;
         const code = (err as NodeJS.ErrnoException).code;

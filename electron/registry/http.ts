@@ -186,7 +186,9 @@ export function createRegistryHandler({ store, log }: RegistryHttpOptions) {
         return;
       }
       const code = (err as NodeJS.ErrnoException)?.code;
-      if (req.destroyed || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET' || (err as Error)?.name === 'AbortError') {
+      // A request that is destroyed before it completed is a client that went away (a body read to its end
+      // is auto-destroyed too, so check `complete`).
+      if ((req.destroyed && !req.complete) || res.destroyed || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET' || (err as Error)?.name === 'AbortError') {
         res.destroy(); // the client went away mid-request: nobody to answer
         return;
       }

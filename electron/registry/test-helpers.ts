@@ -57,7 +57,7 @@ export async function pushImage(
   repo: string,
   tag: string | undefined,
   opts: { layers?: string[]; config?: string; extra?: Record<string, unknown>; mediaType?: string } = {},
-): Promise<{ digest: string; bytes: Buffer; layers: string[]; config: string }> {
+): Promise<{ digest: string; bytes: Buffer<ArrayBuffer>; layers: string[]; config: string }> {
   const configBytes = opts.config ?? JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } });
   const config = await pushBlob(url, repo, configBytes);
   const layers: string[] = [];
