@@ -12,6 +12,8 @@ import { registryCommand } from './commands/registry';
 import { serveCommand } from './commands/serve';
 import { importCommand } from './commands/import';
 import { exportCommand } from './commands/export';
+import { gcCommand } from './commands/gc';
+import { fsckCommand } from './commands/fsck';
 
 const versionCommand: Command = {
   name: 'version',
@@ -23,7 +25,7 @@ const versionCommand: Command = {
   },
 };
 
-export const commands: Command[] = [serveCommand, registryCommand, importCommand, exportCommand, helpCommand(() => commands), versionCommand];
+export const commands: Command[] = [serveCommand, registryCommand, importCommand, exportCommand, gcCommand, fsckCommand, helpCommand(() => commands), versionCommand];
 
 const isUsageError = (err: unknown) =>
   err instanceof BerthError ? err.code === 'INVALID_INPUT' : typeof (err as { code?: unknown })?.code === 'string' && String((err as { code: string }).code).startsWith('ERR_PARSE_ARGS');
