@@ -45,6 +45,18 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   await fsyncDir(dirname(file));
 }
 
+/** Make a fully written temp file visible under its final name: fsync its bytes, rename, fsync the directory. */
+export async function publishFile(tmp: string, file: string): Promise<void> {
+  const fh = await open(tmp, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, file);
+  await fsyncDir(dirname(file));
+}
+
 export function fsyncDirSync(dir: string): void {
   // Directories cannot be opened for fsync on Windows; there the rename is as durable as it gets.
   if (process.platform === 'win32') return;

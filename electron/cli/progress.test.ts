@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobSnapshot } from '../../shared/jobs';
-import { describeProgress, formatBytes, formatDuration, jobProgress } from './progress';
+import { describeProgress, jobProgress } from './progress';
 
 const snap = (patch: Partial<JobSnapshot>): JobSnapshot => ({
   id: 'j1',
@@ -14,16 +14,6 @@ const snap = (patch: Partial<JobSnapshot>): JobSnapshot => ({
 });
 
 describe('progress', () => {
-  it('formats bytes and durations for people', () => {
-    expect(formatBytes(999)).toBe('999 B');
-    expect(formatBytes(1500)).toBe('1.50 kB');
-    expect(formatBytes(27_000_000)).toBe('27.0 MB');
-    expect(formatBytes(3.2e9)).toBe('3.20 GB');
-    expect(formatDuration(42)).toBe('42s');
-    expect(formatDuration(125)).toBe('2m05s');
-    expect(formatDuration(7260)).toBe('2h01m');
-  });
-
   it('describes a running job with bar, percent, bytes, rate and ETA', () => {
     const line = describeProgress(snap({ done: 12_300_000, total: 27_000_000, rate: 5_100_000, eta: 3 }), 10);
     expect(line).toBe('Import app.tar [#####-----] 45% 12.3 MB/27.0 MB 5.10 MB/s ETA 3s');

@@ -5,24 +5,9 @@
  */
 import type { JobSnapshot } from '../../shared/jobs';
 import { isFinished } from '../../shared/jobs';
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)} ${units[i]}`;
-}
-
-export function formatDuration(seconds: number): string {
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
+// Sizes, rates and durations read the same in the terminal as in the UI: one pure formatter (it belongs in
+// shared/; it lives with the UI for now).
+import { formatBytes, formatDuration } from '../../renderer/src/lib/format';
 
 /** One line describing a snapshot; `width` columns for the bar (0: no bar). */
 export function describeProgress(job: JobSnapshot, width = 24): string {

@@ -5,13 +5,13 @@
  * becomes visible. The archive service maps `{ uploadId }` to the file with `resolveUpload`.
  */
 import { createWriteStream, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { BerthError } from '../../shared/errors';
-import { fsyncDir } from '../app/atomic';
+import { publishFile } from '../app/atomic';
 
 export const uploadsDirName = 'uploads-bridge';
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -50,15 +50,7 @@ export async function receiveUpload(body: Readable, dataDir: string, expectedSiz
     if (expectedSize !== undefined && size !== expectedSize) {
       throw new BerthError('INVALID_INPUT', `The upload ended after ${size} of ${expectedSize} bytes; send it again.`);
     }
-    // fsync flushes the file, whichever descriptor asks: the bytes are on disk before the name appears.
-    const fh = await open(part, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(part, final);
-    await fsyncDir(dir);
+    await publishFile(part, final);
     return { uploadId, size };
   } catch (err) {
     await rm(part, { force: true });
