@@ -162,9 +162,10 @@ export class EngineService {
   }
 
   private setStatus(status: EngineStatus, docker: Docker | undefined, endpoint: EngineCandidate | undefined): void {
+    const first = !this.attempted;
     this.attempted = true;
     const before = this.current;
-    const moved = before.connected !== status.connected || before.endpoint?.address !== status.endpoint?.address;
+    const moved = first || before.connected !== status.connected || before.endpoint?.address !== status.endpoint?.address;
     this.docker = docker;
     this.endpoint = endpoint;
     this.current = status;
@@ -614,7 +615,7 @@ export function describeConnectionError(err: unknown, timeoutMs: number): string
   return e?.message || String(err);
 }
 
-function connectionHint(tried: EngineEndpoint[], platform: NodeJS.Platform): string {
+export function connectionHint(tried: EngineEndpoint[], platform: NodeJS.Platform): string {
   const denied = tried.find((t) => t.error === 'permission denied');
   if (denied && platform === 'linux') {
     return `Berth may not use ${denied.address}: add your user to the 'docker' group (sudo usermod -aG docker $USER), then log out and in again.`;
