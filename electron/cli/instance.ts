@@ -183,10 +183,18 @@ export async function startInstance(opts: { mode: string; data?: string; registr
   return { dataDir, backend, api: directApi(backend), stop, onStop: (close) => void closers.push(close) };
 }
 
-/** Resolves on the first SIGINT or SIGTERM (the handlers stay, so a second Ctrl-C does not kill mid-shutdown). */
+/**
+ * Resolves on the first SIGINT or SIGTERM, so the caller shuts down in order. A second signal while that
+ * runs means "now": exit at once (the lock is released on exit; the stores are crash-safe).
+ */
 export function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
-    const on = (signal: NodeJS.Signals) => resolve(signal);
+    let received = false;
+    const on = (signal: NodeJS.Signals) => {
+      if (received) process.exit(signal === 'SIGINT' ? 130 : 143);
+      received = true;
+      resolve(signal);
+    };
     process.on('SIGINT', on);
     process.on('SIGTERM', on);
   });
