@@ -4,6 +4,8 @@
  * tests/e2e/electron.spec.ts (the desktop app) belongs to its own project and skips without an Electron binary.
  */
 import { defineConfig } from '@playwright/test';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export default defineConfig({
   testDir: 'tests/e2e',
@@ -13,7 +15,8 @@ export default defineConfig({
   timeout: 120_000,
   expect: { timeout: 20_000 },
   reporter: [['list']],
-  outputDir: 'out/e2e-results',
+  // Outside out/: a concurrent `electron-vite build` empties out/ and would take traces with it.
+  outputDir: join(tmpdir(), 'berth-e2e-results'),
   use: {
     browserName: 'chromium',
     viewport: { width: 1280, height: 800 },

@@ -26,7 +26,7 @@ export const useJobs = create<JobsState>((set, get) => ({
     }
   },
   apply(job) {
-    set({ jobs: { ...get().jobs, [job.id]: job } });
+    set({ jobs: { ...get().jobs, [job.id]: newerSnapshot(get().jobs[job.id], job) } });
   },
   async cancel(id) {
     get().apply(await berth['jobs.cancel']({ id }));
@@ -62,4 +62,16 @@ export function whenFinished(id: string): Promise<JobSnapshot> {
       if (check(s)) off();
     });
   });
+}
+
+/**
+ * Snapshots arrive by two roads (a call's result and `job` events) and can cross: the result of
+ * `registry.gc` may land after the event that says the job is done. A job never goes back from
+ * finished, and never from running to queued.
+ */
+export function newerSnapshot(current: JobSnapshot | undefined, incoming: JobSnapshot): JobSnapshot {
+  if (!current) return incoming;
+  if (isFinished(current.state) && !isFinished(incoming.state)) return current;
+  if (current.state === 'running' && incoming.state === 'queued') return current;
+  return incoming;
 }

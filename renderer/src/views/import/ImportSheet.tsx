@@ -5,8 +5,7 @@
  * job that shows bytes, speed and ETA and can be cancelled.
  */
 import { useEffect, useId, useRef, useState } from 'react';
-import type { ArchivePreview } from '../../../../shared/api/archive';
-import { isFinished } from '../../../../shared/jobs';
+import type { ArchiveImportResult, ArchivePreview } from '../../../../shared/api/archive';
 import { asBerthError, berth, transport, type FileSource } from '../../api';
 import { ProgressBar } from '../../components/Bits';
 import { Dialog } from '../../components/Dialog';
@@ -307,14 +306,56 @@ function ImportForm({ source, preview, onStarted }: { source: FileSource; previe
 
 function ImportProgress({ jobId }: { jobId: string }) {
   const job = useJobs((s) => s.jobs[jobId]);
+  const { setView, closeImport } = useUi();
   if (!job) return null;
+  const result = job.state === 'done' ? (job.result as ArchiveImportResult | undefined) : undefined;
   return (
-    <div aria-live="polite">
+    <div className="stack" aria-live="polite">
       <JobCard job={job} />
-      {isFinished(job.state) && job.state === 'done' && (
-        <p className="small" role="status">
-          Imported. {job.message ?? ''}
-        </p>
+      {result && (
+        <div className="note" role="status" aria-label="Import result">
+          {result.target === 'registry' ? (
+            <>
+              Imported into the registry:{' '}
+              {result.images.map((i, n) => (
+                <span key={`${i.repository}@${i.digest}`}>
+                  {n > 0 && ', '}
+                  <code>
+                    {i.repository}:{i.tags.join(', ') || shortDigest(i.digest)}
+                  </code>
+                </span>
+              ))}
+              . Wrote {formatBytes(result.written)}
+              {result.skipped > 0 ? `; ${plural(result.skipped, 'blob')} the registry already had were skipped` : ''}.{' '}
+              <button
+                type="button"
+                className="btn link"
+                onClick={() => {
+                  const repo = result.images[0]?.repository;
+                  closeImport();
+                  setView('registry');
+                  if (repo) useRegistry.getState().selectRepo(repo);
+                }}
+              >
+                Show in Registry
+              </button>
+            </>
+          ) : (
+            <>
+              Loaded into the engine: <code>{(result.loaded ?? []).join(', ') || 'done'}</code>.{' '}
+              <button
+                type="button"
+                className="btn link"
+                onClick={() => {
+                  closeImport();
+                  setView('images');
+                }}
+              >
+                Show in Images
+              </button>
+            </>
+          )}
+        </div>
       )}
     </div>
   );

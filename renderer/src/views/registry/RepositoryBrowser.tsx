@@ -17,7 +17,7 @@ export function RepositoryBrowser() {
   const { repositories, selectedRepo, selectRepo, status } = useRegistry();
   const list = repositories.data;
   return (
-    <div className={`split${selectedRepo ? ' open' : ''}`} style={{ minHeight: 320 }}>
+    <div className={`split browse${selectedRepo ? ' open' : ''}`} style={{ flex: '1 0 380px' }}>
       <div className="table-wrap">
         {repositories.error && !list && <ErrorNote error={repositories.error} what="Repositories" />}
         {!list && !repositories.error && <Loading what="repositories" />}
@@ -128,10 +128,10 @@ function RepositoryPanel({ repo, onClose }: { repo: string; onClose: () => void 
                     <Copyable text={`${address ? `${address}/` : ''}${repo}@${t.digest}`} shown={shortDigest(t.digest)} label={`Copy digest of ${t.tag}`} />
                   </td>
                   <td className="num">{formatBytes(t.size)}</td>
-                  <td className="wrap">{t.platforms.join(', ') || <span className="muted">—</span>}</td>
+                  <td>{t.platforms.join(', ') || <span className="muted">—</span>}</td>
                   <td title={formatDate(t.updatedAt)}>{formatRelative(t.updatedAt)}</td>
                   <td>
-                    <div className="row">
+                    <div className="row" style={{ flexWrap: 'nowrap' }}>
                       <button
                         type="button"
                         className="btn small"
