@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import type { ArchiveImage, ArchivePreview } from '../../shared/api/archive';
 import { invalid, type TarPassOptions } from './tar-entries';
-import { scanArchive, type BlobSink, type BlobWrite, type StoredBlob } from './scan';
+import { scanArchive, startsGzip, type BlobSink, type BlobWrite, type StoredBlob } from './scan';
 import { MAX_CONFIG_BYTES, resolveArchive, type ResolvedArchive } from './resolve';
 
 const MAX_CAPTURED_TOTAL = 64 << 20;
@@ -35,11 +35,13 @@ export class PreviewSink implements BlobSink {
     const keep = info.size <= MAX_CONFIG_BYTES && this.capturedBytes + info.size <= MAX_CAPTURED_TOTAL;
     let first = true;
     let looksJson = false;
+    let gzipped = false;
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of body) {
       if (first && chunk.length > 0) {
         looksJson = /^\s*[{[]/.test(chunk.subarray(0, 16).toString('latin1'));
+        gzipped = startsGzip(chunk);
         first = false;
       }
       hash.update(chunk);
@@ -53,7 +55,9 @@ export class PreviewSink implements BlobSink {
       this.captured.set(digest, Buffer.concat(chunks));
       this.capturedBytes += size;
     }
-    return { digest, size, diffId: diffHash ? `sha256:${diffHash.digest('hex')}` : digest, gzipped: false };
+    // A layer the archive holds compressed: its diff_id is checked on import, where the bytes are kept.
+    if (gzipped) return { digest, size, gzipped };
+    return { digest, size, diffId: diffHash ? `sha256:${diffHash.digest('hex')}` : digest, gzipped };
   }
 
   async read(digest: string, max: number): Promise<Buffer> {

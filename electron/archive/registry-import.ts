@@ -12,14 +12,14 @@ import { createHash } from 'node:crypto';
 import { statfs, stat } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { createGunzip, createGzip } from 'node:zlib';
 import { explainRepositoryName, isRepositoryName, isTag } from '../../shared/digest';
 import { BerthError } from '../../shared/errors';
 import type { ArchiveImportResult } from '../../shared/api/archive';
 import type { RegistryStore } from '../registry/store';
 import { RegistryError } from '../registry/errors';
 import { invalid } from './tar-entries';
-import { scanArchive, type BlobSink, type BlobWrite, type StoredBlob } from './scan';
+import { scanArchive, startsGzip, type BlobSink, type BlobWrite, type StoredBlob } from './scan';
 import { resolveArchive, splitImageName, type ResolvedArchive, type ResolvedImage } from './resolve';
 import { algorithmOf, digestMismatch } from './preview';
 
@@ -60,16 +60,22 @@ export class RegistrySink implements BlobSink {
     if (info.digest && (await this.store.hasBlob(info.digest)) === info.size) {
       // Content-addressed: the store already holds these exact bytes; skip the copy.
       let n = 0;
-      for await (const chunk of body) row?.progress((n += chunk.length));
+      let gzipped: boolean | undefined;
+      for await (const chunk of body) {
+        gzipped ??= startsGzip(chunk);
+        row?.progress((n += chunk.length));
+      }
       row?.status('exists');
       this.skipped++;
-      return { digest: info.digest, size: info.size, diffId: info.digest, gzipped: false };
+      return gzipped ? { digest: info.digest, size: info.size, gzipped } : { digest: info.digest, size: info.size, diffId: info.digest, gzipped: false };
     }
     row?.status('writing');
     const gzip = info.layer && this.options.compress === true;
     let done = 0;
+    let came: boolean | undefined; // the archive's own bytes are gzip
     const counted = async function* () {
       for await (const chunk of body) {
+        came ??= startsGzip(chunk);
         done += chunk.length;
         row?.progress(done);
         yield chunk;
@@ -99,7 +105,9 @@ export class RegistrySink implements BlobSink {
         const source = diff ? Readable.from(counted(), { objectMode: false }).pipe(new Transform({ transform: (c: Buffer, _e, cb) => (diff.update(c), cb(null, c)) })) : counted();
         const w = await this.store.writeBlob(source, { expectedDigest: info.digest, expectedSize: info.size, signal });
         this.wrote(w);
-        result = { digest: w.digest, size: w.size, diffId: diff ? `sha256:${diff.digest('hex')}` : w.digest, gzipped: false };
+        result = came
+          ? { digest: w.digest, size: w.size, gzipped: true }
+          : { digest: w.digest, size: w.size, diffId: diff ? `sha256:${diff.digest('hex')}` : w.digest, gzipped: false };
       }
       this.written += result.size;
       row?.status('done');
@@ -117,6 +125,19 @@ export class RegistrySink implements BlobSink {
   /** Our own later writes of a blob we created touch it too; they must not count as someone else's. */
   private wrote(w: { digest: string; created: boolean }): void {
     if (w.created || this.created.has(w.digest)) this.created.set(w.digest, Date.now());
+  }
+
+  async uncompressedDigest(digest: string): Promise<string> {
+    const blob = await this.store.openBlob(digest);
+    const hash = createHash('sha256');
+    const gunzip = createGunzip();
+    gunzip.on('data', (c: Buffer) => hash.update(c));
+    try {
+      await pipeline(blob.stream, gunzip, { signal: this.options.signal });
+    } catch (err) {
+      throw invalid(`A compressed layer in the archive (${digest}) does not decompress: ${(err as Error).message}.`, { digest });
+    }
+    return `sha256:${hash.digest('hex')}`;
   }
 
   async read(digest: string, max: number): Promise<Buffer> {

@@ -165,15 +165,17 @@ async function resolveLegacy(contents: ArchiveContents, sink: BlobSink, out: Res
     if (info.diffIds.length !== layers.length) {
       throw invalid(`The image config ${entry.Config} lists ${info.diffIds.length} layers but manifest.json names ${layers.length}.`);
     }
-    layers.forEach((layer, i) => {
-      if (layer.diffId !== info.diffIds[i]) {
-        throw invalid(`Layer ${entry.Layers[i]} does not match the image config: its content hashes to ${layer.diffId}, the config expects ${info.diffIds[i]}. The archive is damaged.`, {
+    for (const [i, layer] of layers.entries()) {
+      // A layer the archive holds gzip-compressed: its diff_id is the digest of what it decompresses to.
+      const diffId = layer.diffId ?? (await sink.uncompressedDigest?.(layer.digest));
+      if (diffId !== undefined && diffId !== info.diffIds[i]) {
+        throw invalid(`Layer ${entry.Layers[i]} does not match the image config: its content hashes to ${diffId}, the config expects ${info.diffIds[i]}. The archive is damaged.`, {
           entry: entry.Layers[i],
-          actual: layer.diffId,
+          actual: diffId,
           expected: info.diffIds[i],
         });
       }
-    });
+    }
     const config: Descriptor = { mediaType: MediaType.dockerConfig, digest: configBlob.digest, size: configBlob.size };
     const layerDescriptors: Descriptor[] = layers.map((l) => ({ mediaType: l.gzipped ? DockerLayer.gzip : DockerLayer.tar, digest: l.digest, size: l.size }));
     const manifest = { schemaVersion: 2, mediaType: MediaType.dockerManifest, config, layers: layerDescriptors };

@@ -24,16 +24,24 @@ export interface BlobWrite {
 export interface StoredBlob {
   digest: string;
   size: number;
-  /** sha256 of the uncompressed bytes: for a layer, its diff_id. Equals `digest` unless the sink gzipped it. */
-  diffId: string;
-  /** True when the sink compressed the bytes on the way in. */
+  /**
+   * sha256 of the uncompressed bytes: for a layer, its diff_id. Undefined when the archive itself held the
+   * bytes gzip-compressed (docker load accepts such layers): then `uncompressedDigest` finds it on demand.
+   */
+  diffId?: string;
+  /** The stored bytes are gzip: compressed by the sink on request, or already so in the archive. */
   gzipped: boolean;
 }
+
+/** Gzip's magic number at the start of a blob. */
+export const startsGzip = (chunk: Buffer | undefined) => chunk !== undefined && chunk.length >= 2 && chunk[0] === 0x1f && chunk[1] === 0x8b;
 
 export interface BlobSink {
   write(body: AsyncIterable<Buffer>, info: BlobWrite): Promise<StoredBlob>;
   /** Reads a small blob (a manifest, an index or a config) back; refuses more than `max` bytes. */
   read(digest: string, max: number): Promise<Buffer>;
+  /** sha256 of a stored gzip blob's uncompressed bytes; undefined when this sink cannot tell (preview keeps no bytes). */
+  uncompressedDigest?(digest: string): Promise<string | undefined>;
 }
 
 export interface ArchiveContents {

@@ -154,14 +154,7 @@ export async function writeArchive(path: string, plan: ExportPlan, openBlob: Ope
     await addBuffer(pack, 'manifest.json', JSON.stringify(manifestJson));
     pack.finalize();
     await writing;
-    const fh = await open(tmp, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-    await fsyncDir(dirname(path));
+    await publish(tmp, path);
     return (await stat(path)).size;
   } catch (err) {
     pack.destroy();
@@ -171,6 +164,18 @@ export async function writeArchive(path: string, plan: ExportPlan, openBlob: Ope
   }
 }
 
+/** A finished temp file becomes the archive: fsync its bytes, rename it over the target, fsync the folder. */
+async function publish(tmp: string, path: string): Promise<void> {
+  const fh = await open(tmp, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+  await fsyncDir(dirname(path));
+}
+
 /** Streams any tar (e.g. the engine's `docker save`) to `path` atomically, counting bytes. */
 export async function writeStreamAtomic(path: string, stream: NodeJS.ReadableStream, opts: { signal?: AbortSignal; onProgress?: (done: number) => void }): Promise<number> {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
@@ -178,14 +183,7 @@ export async function writeStreamAtomic(path: string, stream: NodeJS.ReadableStr
   stream.on('data', (c: Buffer) => opts.onProgress?.((done += c.length)));
   try {
     await pipeline(stream, createWriteStream(tmp, { mode: 0o644 }), { signal: opts.signal });
-    const fh = await open(tmp, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-    await fsyncDir(dirname(path));
+    await publish(tmp, path);
     return done;
   } catch (err) {
     await rm(tmp, { force: true });

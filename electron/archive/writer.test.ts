@@ -1,0 +1,76 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RegistryStore } from '../registry/store';
+import { writeDockerArchive } from '../../tests/fixtures/archives';
+import { importIntoRegistry } from './registry-import';
+import { previewArchive } from './preview';
+import { planExport, writeArchive, type ManifestSource } from './writer';
+
+const dir = mkdtempSync(join(tmpdir(), 'berth-writer-unit-'));
+const store = new RegistryStore({ root: join(dir, 'registry') });
+afterAll(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const source = (repo: string): ManifestSource => ({
+  manifest: async (digest) => {
+    const m = await store.getManifest(repo, digest);
+    return { digest: m.digest, mediaType: m.mediaType, bytes: m.bytes };
+  },
+  referrers: async (digest) => (await store.referrers(repo, digest)).map((r) => r.digest),
+});
+
+let digest = '';
+beforeAll(async () => {
+  await store.open();
+  const archive = join(dir, 'in.tar');
+  await writeDockerArchive(archive, [{ tags: ['app:1'], layers: [[{ name: 'a', size: 1_500_000, seed: 'a' }], [{ name: 'b', content: 'b' }]] }]);
+  digest = (await importIntoRegistry(store, archive, { compress: true })).images[0].digest;
+});
+
+describe('writeArchive', () => {
+  it('writes the Docker 25 layout (oci-layout, index.json, manifest.json, blobs/) that reads back with the same digest', async () => {
+    const out = join(dir, 'out-oci.tar');
+    const plan = await planExport([{ digest, name: 'app:1', source: source('app') }]);
+    const progress: number[] = [];
+    const size = await writeArchive(out, plan, (d) => store.openBlob(d), { format: 'oci', onProgress: (done) => progress.push(done) });
+    expect(size).toBeGreaterThan(1_500_000);
+    expect(progress.at(-1)).toBe([...plan.blobs.values()].reduce((n, s) => n + s, 0));
+    const preview = await previewArchive(out);
+    expect(preview.format).toBe('docker-oci');
+    expect(preview.images).toHaveLength(1);
+    expect(preview.images[0]).toMatchObject({ digest, digestPreserved: true });
+    expect(preview.images[0].tags).toContain('app:1');
+
+    // Import the export into another repository: the digest is the original one.
+    const again = await importIntoRegistry(store, out, { repository: 'copy' });
+    expect(again.images).toEqual([{ repository: 'copy', tags: ['1'], digest }]);
+    expect(again.written).toBe(0); // every blob was already in the store
+  });
+
+  it('writes a docker-archive (manifest.json + blobs, no index) and leaves no temp file', async () => {
+    const out = join(dir, 'out-docker.tar');
+    const plan = await planExport([{ digest, name: 'app:1', source: source('app') }]);
+    await writeArchive(out, plan, (d) => store.openBlob(d), { format: 'docker' });
+    const preview = await previewArchive(out);
+    expect(preview.format).toBe('docker-archive');
+    expect(preview.images[0].tags).toEqual(['app:1']);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    // Its layers are gzip blobs (docker load accepts that): import checks what they decompress to.
+    const back = await importIntoRegistry(store, out, { repository: 'legacy' });
+    const config = (m: Buffer) => JSON.parse(m.toString()).config.digest;
+    expect(config((await store.getManifest('legacy', back.images[0].digest)).bytes)).toBe(config((await store.getManifest('app', digest)).bytes));
+  });
+
+  it('a cancelled export leaves neither the archive nor a temp file', async () => {
+    const out = join(dir, 'cancelled.tar');
+    const plan = await planExport([{ digest, name: 'app:1', source: source('app') }]);
+    const controller = new AbortController();
+    const writing = writeArchive(out, plan, (d) => store.openBlob(d), { format: 'oci', signal: controller.signal, onProgress: () => controller.abort(new Error('stop')) });
+    await expect(writing).rejects.toThrow();
+    expect(readdirSync(dir).filter((f) => f.includes('cancelled'))).toEqual([]);
+  });
+});
