@@ -9,6 +9,18 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
+import type { Plugin } from 'vite';
+
+/**
+ * In `npm run dev` the page's own CSP <meta> (script-src 'self') would block the inline preamble of React
+ * fast refresh; the main process sends a dev-only CSP header instead (electron/main/security.ts), so the
+ * dev server drops the <meta>. Built pages keep it.
+ */
+const devWithoutMetaCsp: Plugin = {
+  name: 'berth:dev-without-meta-csp',
+  apply: 'serve',
+  transformIndexHtml: (html) => html.replace(/<meta\s+http-equiv="Content-Security-Policy"[^>]*>/i, ''),
+};
 
 export default defineConfig({
   main: {
@@ -34,7 +46,7 @@ export default defineConfig({
   },
   renderer: {
     root: resolve(import.meta.dirname, 'renderer'),
-    plugins: [react()],
+    plugins: [react(), devWithoutMetaCsp],
     build: {
       outDir: resolve(import.meta.dirname, 'out/renderer'),
       emptyOutDir: true,
