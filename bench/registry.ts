@@ -2,20 +2,26 @@
  * `npm run bench:registry [-- --quick] [-- --only=berth|reference]`
  *
  * Starts Berth's registry (`berth registry`) and the reference registry (Debian's docker-registry, CNCF
- * distribution) on loopback, one after the other so they never compete for the two cores, drives both with
- * the same Node client (tests/support/registry-client.ts) and prints Berth/reference ratios:
+ * distribution) on loopback, drives both with the same Node client (tests/support/registry-client.ts) and
+ * prints Berth/reference ratios for:
  *   - a 1 GiB blob pushed monolithically (POST + one PUT carrying the body), and pulled back;
  *   - 32 concurrent pulls of 16 MiB blobs;
- *   - 500 small manifests pushed, then pulled;
+ *   - 500 small manifests pushed, then pulled (8 in flight);
  *   - GET /v2/_catalog (paged, n=1000) over 5,000 repositories;
- *   - Berth's peak RSS during the 1 GiB push (sampled from /proc).
+ *   - Berth's peak RSS during the 1 GiB pushes (sampled from /proc every 20 ms).
+ * The machine is shared and noisy, so every workload runs several times, alternating which registry goes
+ * first, and the median counts; only one registry is busy at any moment. Each push is a distinct blob
+ * (the 1 GiB file + a 64-byte suffix), so no registry can skip the bytes of a blob it already has.
  * Test data is random bytes written to a temp dir in 1 MiB chunks; nothing is held whole in memory.
- * Timed pulls count bytes only; every pulled blob is verified by digest in an untimed pass. Pulls are the
- * median of three runs; the push is timed once (a second push of the same digest is a different workload).
+ * Timed pulls count bytes only; every pulled blob is verified by digest in an untimed pass.
+ * Not part of `npm test`: benchmarks print ratios, they never assert timings.
  */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import {
   fileBody,
   getManifest,
@@ -35,11 +41,19 @@ const quick = args.includes('--quick');
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length) as RegistryTargetName | undefined;
 
 const plan = quick
-  ? { bigBlob: 128 * MiB, pullers: 32, pullBlob: 2 * MiB, manifests: 100, repositories: 500, catalogRuns: 3 }
-  : { bigBlob: 1 * GiB, pullers: 32, pullBlob: 16 * MiB, manifests: 500, repositories: 5000, catalogRuns: 3 };
+  ? { bigBlob: 128 * MiB, pullers: 32, pullBlob: 2 * MiB, manifests: 100, repositories: 500 }
+  : { bigBlob: 1 * GiB, pullers: 32, pullBlob: 16 * MiB, manifests: 500, repositories: 5000 };
+
+interface BigBlob {
+  /** The 1 GiB file followed by a small distinct suffix, so every push is a new blob (no dedupe). */
+  suffix: Buffer;
+  digest: string;
+  size: number;
+}
 
 interface Data {
-  big: { file: string; digest: string };
+  bigFile: string;
+  big: BigBlob[];
   small: Array<{ file: string; digest: string }>;
   config: Buffer;
   layer: Buffer;
@@ -58,11 +72,20 @@ interface Result {
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
+const PUSHES = 3;
+const REPS = 3;
 
 async function makeData(dir: string): Promise<Data> {
   log(`generating ${formatBytes(plan.bigBlob)} + ${plan.pullers} × ${formatBytes(plan.pullBlob)} of random data in ${dir}`);
-  const big = { file: join(dir, 'big.bin'), digest: '' };
-  big.digest = await writeRandomFile(big.file, plan.bigBlob);
+  const bigFile = join(dir, 'big.bin');
+  // Hash the big file once; each variant's digest continues a copy of that hash state over its suffix.
+  const hash = createHash('sha256');
+  await writeRandomFile(bigFile, plan.bigBlob);
+  for await (const chunk of createReadStream(bigFile, { highWaterMark: MiB })) hash.update(chunk as Buffer);
+  const big = Array.from({ length: PUSHES }, () => {
+    const suffix = randomBytes(64);
+    return { suffix, digest: `sha256:${hash.copy().update(suffix).digest('hex')}`, size: plan.bigBlob + suffix.length };
+  });
   const small = await mapLimit(
     Array.from({ length: plan.pullers }, (_, i) => join(dir, `small-${i}.bin`)),
     4,
@@ -70,7 +93,18 @@ async function makeData(dir: string): Promise<Data> {
   );
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [] } }));
   const layer = Buffer.from('berth bench layer\n');
-  return { big, small, config, layer };
+  return { bigFile, big, small, config, layer };
+}
+
+/** The big file then the variant's suffix, streamed. */
+function bigBody(data: Data, blob: BigBlob): () => Readable {
+  return () =>
+    Readable.from(
+      (async function* () {
+        yield* createReadStream(data.bigFile, { highWaterMark: MiB });
+        yield blob.suffix;
+      })(),
+    );
 }
 
 function manifestFor(data: Data, i: number): Buffer {
@@ -88,96 +122,104 @@ function manifestFor(data: Data, i: number): Buffer {
 const ociManifest = 'application/vnd.oci.image.manifest.v1+json';
 const mibPerS = (bytes: number, seconds: number) => bytes / MiB / seconds;
 
-async function benchTarget(target: RegistryTarget, data: Data): Promise<Result> {
-  const url = target.url;
-
-  // 1. One big blob, monolithic. RSS sampled throughout.
-  log(`[${target.name}] push ${formatBytes(plan.bigBlob)} blob`);
-  const rss = sampleRss(target.pid);
-  const pushS = await timed(() => pushBlobMonolithic(url, 'bench/big', data.big.digest, plan.bigBlob, fileBody(data.big.file)));
-  const peakRss = await rss.stop();
-
-  // 2. The same blob pulled.
-  log(`[${target.name}] pull it back`);
-  // Reads are repeatable, so pulls take the median of three runs (the machine is shared and noisy).
-  const pullTimes: number[] = [];
-  for (let run = 0; run < 3; run++) {
-    let got = { digest: '', size: 0 };
-    pullTimes.push(await timed(async () => (got = await pullBlob(url, 'bench/big', data.big.digest, { hash: false }))));
-    if (got.size !== plan.bigBlob) throw new Error(`${target.name}: pulled ${got.size} bytes, expected ${plan.bigBlob}`);
+/**
+ * Runs `fn` `reps` times on every target, alternating which goes first, so drift on a shared machine
+ * (other builds, page-cache pressure) lands on both sides alike. Returns each target's median seconds.
+ */
+async function interleaved(targets: RegistryTarget[], reps: number, label: string, fn: (t: RegistryTarget, rep: number) => Promise<unknown>): Promise<Map<RegistryTarget, number>> {
+  const times = new Map<RegistryTarget, number[]>(targets.map((t) => [t, []]));
+  for (let rep = 0; rep < reps; rep++) {
+    for (const t of rep % 2 ? [...targets].reverse() : targets) {
+      const s = await timed(() => fn(t, rep));
+      times.get(t)!.push(s);
+      log(`  ${label} [${t.name}] run ${rep + 1}/${reps}: ${s.toFixed(2)} s`);
+    }
   }
-  const pullS = median(pullTimes);
-  const verified = await pullBlob(url, 'bench/big', data.big.digest);
-  if (verified.digest !== data.big.digest) throw new Error(`${target.name}: the pulled blob hashes to ${verified.digest}, not ${data.big.digest}`);
+  return new Map([...times].map(([t, list]) => [t, median(list)]));
+}
 
-  // 3. Concurrent pulls of distinct blobs.
-  log(`[${target.name}] ${plan.pullers} concurrent pulls of ${formatBytes(plan.pullBlob)}`);
-  await mapLimit(data.small, 4, (b) => pushBlobMonolithic(url, 'bench/many', b.digest, plan.pullBlob, fileBody(b.file)));
-  const concurrentTimes: number[] = [];
-  for (let run = 0; run < 3; run++) {
-    const sizes: number[] = [];
-    concurrentTimes.push(await timed(() => Promise.all(data.small.map(async (b) => sizes.push((await pullBlob(url, 'bench/many', b.digest, { hash: false })).size)))));
-    if (sizes.some((s) => s !== plan.pullBlob)) throw new Error(`${target.name}: a concurrent pull came back short: ${sizes.join(', ')}`);
-  }
-  const concurrentS = median(concurrentTimes);
-  await mapLimit(data.small, 4, async (b) => {
-    const r = await pullBlob(url, 'bench/many', b.digest);
-    if (r.digest !== b.digest) throw new Error(`${target.name}: ${b.digest} came back as ${r.digest}`);
+async function bench(targets: RegistryTarget[], data: Data): Promise<Map<RegistryTarget, Result>> {
+  const peakRss = new Map<RegistryTarget, number>(targets.map((t) => [t, 0]));
+
+  // 1. Big blobs, monolithic: a different blob each run; RSS sampled throughout each push.
+  const push = await interleaved(targets, PUSHES, `push ${formatBytes(plan.bigBlob)}`, async (t, rep) => {
+    const rss = sampleRss(t.pid);
+    try {
+      await pushBlobMonolithic(t.url, 'bench/big', data.big[rep].digest, data.big[rep].size, bigBody(data, data.big[rep]));
+    } finally {
+      peakRss.set(t, Math.max(peakRss.get(t)!, await rss.stop()));
+    }
   });
 
-  // 4. Small manifests: push, then pull, 8 in flight like a busy client.
-  log(`[${target.name}] ${plan.manifests} manifests`);
-  await pushBlobMonolithic(url, 'bench/manifests', sha256(data.config), data.config.length, () => data.config);
-  await pushBlobMonolithic(url, 'bench/manifests', sha256(data.layer), data.layer.length, () => data.layer);
+  // 2. Pull one of them back (bytes counted), then verify its digest untimed.
+  const pull = await interleaved(targets, REPS, `pull ${formatBytes(plan.bigBlob)}`, async (t) => {
+    const got = await pullBlob(t.url, 'bench/big', data.big[0].digest, { hash: false });
+    if (got.size !== data.big[0].size) throw new Error(`${t.name}: pulled ${got.size} bytes, expected ${data.big[0].size}`);
+  });
+  for (const t of targets) {
+    const verified = await pullBlob(t.url, 'bench/big', data.big[0].digest);
+    if (verified.digest !== data.big[0].digest) throw new Error(`${t.name}: the pulled blob hashes to ${verified.digest}, not ${data.big[0].digest}`);
+  }
+
+  // 3. Concurrent pulls of distinct blobs (pushed untimed first).
+  for (const t of targets) await mapLimit(data.small, 4, (b) => pushBlobMonolithic(t.url, 'bench/many', b.digest, plan.pullBlob, fileBody(b.file)));
+  const concurrent = await interleaved(targets, REPS, `${plan.pullers} concurrent pulls`, async (t) => {
+    const sizes = await Promise.all(data.small.map(async (b) => (await pullBlob(t.url, 'bench/many', b.digest, { hash: false })).size));
+    if (sizes.some((s) => s !== plan.pullBlob)) throw new Error(`${t.name}: a concurrent pull came back short: ${sizes.join(', ')}`);
+  });
+  for (const t of targets) {
+    await mapLimit(data.small, 4, async (b) => {
+      const r = await pullBlob(t.url, 'bench/many', b.digest);
+      if (r.digest !== b.digest) throw new Error(`${t.name}: ${b.digest} came back as ${r.digest}`);
+    });
+  }
+
+  // 4. Small manifests: push, then pull, 8 in flight like a busy client; fresh tags each run.
   const manifests = Array.from({ length: plan.manifests }, (_, i) => manifestFor(data, i));
-  const manifestPushS = await timed(() => mapLimit(manifests, 8, (m, i) => putManifest(url, 'bench/manifests', `m${i}`, ociManifest, m)));
-  const manifestPullS = await timed(() =>
+  for (const t of targets) {
+    await pushBlobMonolithic(t.url, 'bench/manifests', sha256(data.config), data.config.length, () => data.config);
+    await pushBlobMonolithic(t.url, 'bench/manifests', sha256(data.layer), data.layer.length, () => data.layer);
+  }
+  const manifestPush = await interleaved(targets, 2, `push ${plan.manifests} manifests`, (t, rep) =>
+    mapLimit(manifests, 8, (m, i) => putManifest(t.url, 'bench/manifests', `r${rep}-m${i}`, ociManifest, m)),
+  );
+  const manifestPull = await interleaved(targets, 2, `pull ${plan.manifests} manifests`, (t, rep) =>
     mapLimit(manifests, 8, async (m, i) => {
-      const r = await getManifest(url, 'bench/manifests', `m${i}`);
-      if (r.status !== 200 || !r.bytes.equals(m)) throw new Error(`${target.name}: manifest m${i} came back as HTTP ${r.status}, ${r.bytes.length} bytes`);
+      const r = await getManifest(t.url, 'bench/manifests', `r${rep}-m${i}`);
+      if (r.status !== 200 || !r.bytes.equals(m)) throw new Error(`${t.name}: manifest r${rep}-m${i} came back as HTTP ${r.status}, ${r.bytes.length} bytes`);
     }),
   );
 
   // 5. Catalog over many repositories (set up untimed: mount both blobs, put one manifest each).
-  log(`[${target.name}] creating ${plan.repositories} repositories for _catalog`);
   const repos = Array.from({ length: plan.repositories }, (_, i) => `bench/catalog/r${String(i).padStart(5, '0')}`);
-  await mapLimit(repos, 16, async (repo) => {
-    await mountBlob(url, repo, 'bench/manifests', sha256(data.config), data.config);
-    await mountBlob(url, repo, 'bench/manifests', sha256(data.layer), data.layer);
-    await putManifest(url, repo, 'latest', ociManifest, manifests[0]);
-  });
-  const catalogTimes: number[] = [];
-  for (let run = 0; run < plan.catalogRuns; run++) {
-    let names: string[] = [];
-    catalogTimes.push(await timed(async () => (names = await listCatalog(url, 1000))));
-    const listed = new Set(names);
+  for (const t of targets) {
+    log(`  creating ${plan.repositories} repositories on ${t.name}`);
+    await mapLimit(repos, 16, async (repo) => {
+      await mountBlob(t.url, repo, 'bench/manifests', sha256(data.config), data.config);
+      await mountBlob(t.url, repo, 'bench/manifests', sha256(data.layer), data.layer);
+      await putManifest(t.url, repo, 'latest', ociManifest, manifests[0]);
+    });
+  }
+  const catalog = await interleaved(targets, REPS, `_catalog of ${plan.repositories}`, async (t) => {
+    const listed = new Set(await listCatalog(t.url, 1000));
     const missing = repos.filter((r) => !listed.has(r));
-    if (missing.length > 0) throw new Error(`${target.name}: _catalog is missing ${missing.length} repositories, e.g. ${missing[0]}`);
-  }
+    if (missing.length > 0) throw new Error(`${t.name}: _catalog is missing ${missing.length} repositories, e.g. ${missing[0]}`);
+  });
 
-  return {
-    pushMiBs: mibPerS(plan.bigBlob, pushS),
-    pullMiBs: mibPerS(plan.bigBlob, pullS),
-    concurrentMiBs: mibPerS(plan.pullers * plan.pullBlob, concurrentS),
-    manifestPushPerS: plan.manifests / manifestPushS,
-    manifestPullPerS: plan.manifests / manifestPullS,
-    catalogMs: median(catalogTimes) * 1000,
-    peakRss,
-    hwm: await procStatusBytes(target.pid, 'VmHWM'),
-  };
-}
-
-async function runOne(name: RegistryTargetName, work: string, data: Data): Promise<Result | string> {
-  const reason = targetUnavailable(name);
-  if (reason) return reason;
-  const target = await startRegistryTarget(name, { dataDir: join(work, `data-${name}`) });
-  log(`[${name}] listening on ${target.url} (pid ${target.pid})`);
-  try {
-    return await benchTarget(target, data);
-  } finally {
-    await target.stop();
-    await rm(join(work, `data-${name}`), { recursive: true, force: true });
+  const results = new Map<RegistryTarget, Result>();
+  for (const t of targets) {
+    results.set(t, {
+      pushMiBs: mibPerS(data.big[0].size, push.get(t)!),
+      pullMiBs: mibPerS(data.big[0].size, pull.get(t)!),
+      concurrentMiBs: mibPerS(plan.pullers * plan.pullBlob, concurrent.get(t)!),
+      manifestPushPerS: plan.manifests / manifestPush.get(t)!,
+      manifestPullPerS: plan.manifests / manifestPull.get(t)!,
+      catalogMs: catalog.get(t)! * 1000,
+      peakRss: peakRss.get(t)!,
+      hwm: await procStatusBytes(t.pid, 'VmHWM'),
+    });
   }
+  return results;
 }
 
 function report(berth: Result | string, reference: Result | string): void {
@@ -214,7 +256,7 @@ function report(berth: Result | string, reference: Result | string): void {
     verdict(b?.peakRss, (v) => v < 150 * MB),
   ]);
   lines.push(['VmHWM at the end (incl. start-up)', 'MB', fmt(r?.hwm && r.hwm / MB), fmt(b?.hwm && b.hwm / MB), '', '—', 'info']);
-  console.log(`\nBerth registry vs reference (docker-registry 2.8) — ${quick ? 'QUICK run (smaller sizes)' : 'full run'}; same client, loopback, one registry at a time\n`);
+  console.log(`\nBerth registry vs reference (docker-registry 2.8) — ${quick ? 'QUICK run (smaller sizes)' : 'full run'}; same client, loopback; medians of runs alternating which registry goes first\n`);
   console.log(table(lines));
   if (typeof berth === 'string') console.log(`\nBerth not measured: ${berth}`);
   if (typeof reference === 'string') console.log(`\nReference not measured: ${reference}`);
@@ -223,13 +265,32 @@ function report(berth: Result | string, reference: Result | string): void {
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'berth-bench-registry-'));
   const started = Date.now();
+  const targets: RegistryTarget[] = [];
+  const absent = new Map<RegistryTargetName, string>();
   try {
     const data = await makeData(work);
-    const reference = only === 'berth' ? 'skipped (--only=berth)' : await runOne('reference', work, data);
-    const berth = only === 'reference' ? 'skipped (--only=reference)' : await runOne('berth', work, data).catch((e: Error) => `failed: ${e.message}`);
-    report(berth, reference);
+    for (const name of ['reference', 'berth'] as RegistryTargetName[]) {
+      const reason = only && only !== name ? `skipped (--only=${only})` : targetUnavailable(name);
+      if (reason) {
+        absent.set(name, reason);
+        continue;
+      }
+      const target = await startRegistryTarget(name, { dataDir: join(work, `data-${name}`) }).catch((e: Error) => e);
+      if (target instanceof Error) absent.set(name, `failed to start: ${target.message}`);
+      else {
+        log(`${name} registry listening on ${target.url} (pid ${target.pid})`);
+        targets.push(target);
+      }
+    }
+    const results = targets.length > 0 ? await bench(targets, data) : new Map<RegistryTarget, Result>();
+    const of = (name: RegistryTargetName) => {
+      const t = targets.find((x) => x.name === name);
+      return t ? results.get(t)! : absent.get(name)!;
+    };
+    report(of('berth'), of('reference'));
     log(`\n(${((Date.now() - started) / 1000).toFixed(0)} s)`);
   } finally {
+    for (const t of targets) await t.stop();
     await rm(work, { recursive: true, force: true });
   }
 }
