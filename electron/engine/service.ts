@@ -60,6 +60,8 @@ export class EngineService {
   private eventsAbort?: AbortController;
   private retryTimer?: NodeJS.Timeout;
   private retryDelay: number;
+  /** Ends the watch loop's backoff early (a refresh found the engine while the loop was waiting). */
+  private wake?: () => void;
   private debounceTimer?: NodeJS.Timeout;
   private readonly retry: { minMs: number; maxMs: number };
   private readonly pingTimeoutMs: number;
@@ -101,8 +103,8 @@ export class EngineService {
   close(): void {
     this.closed = true;
     this.watching = false;
-    clearTimeout(this.retryTimer);
     clearTimeout(this.debounceTimer);
+    this.wake?.(); // lets the watch loop see `closed` and end
     this.eventsAbort?.abort();
   }
 
@@ -181,6 +183,7 @@ export class EngineService {
     }
     // A different engine answered first now: restart the event stream on it.
     if (moved && this.eventsAbort && !this.eventsAbort.signal.aborted) this.eventsAbort.abort();
+    if (status.connected) this.wake?.();
   }
 
   private async watchCycle(): Promise<void> {
@@ -207,7 +210,12 @@ export class EngineService {
     const delay = this.retryDelay;
     this.retryDelay = Math.min(this.retry.maxMs, this.retryDelay * 2);
     return new Promise((resolve) => {
-      this.retryTimer = setTimeout(resolve, delay);
+      this.wake = () => {
+        clearTimeout(this.retryTimer);
+        this.wake = undefined;
+        resolve();
+      };
+      this.retryTimer = setTimeout(this.wake, delay);
     });
   }
 
