@@ -1,5 +1,5 @@
 /**
- * A modal dialog: role=dialog with a label, Esc closes, focus moves in on open and returns on close,
+ * A modal dialog: role=dialog with a label, Esc closes the topmost one, focus moves in on open and returns on close,
  * Tab stays inside.
  */
 import { useEffect, useId, useRef, type ReactNode } from 'react';
@@ -15,7 +15,19 @@ export function Dialog(props: { title: string; onClose: () => void; children: Re
     const previous = document.activeElement as HTMLElement | null;
     const first = ref.current?.querySelector<HTMLElement>('[autofocus], input, select, textarea, button:not([data-close])');
     first?.focus();
-    return () => previous?.focus?.();
+    // Esc closes the topmost dialog even when focus has left it (e.g. content replaced under the cursor).
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape' || e.defaultPrevented) return;
+      const dialogs = document.querySelectorAll('[role="dialog"]');
+      if (dialogs[dialogs.length - 1] !== ref.current) return;
+      e.preventDefault();
+      onCloseRef.current();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => {
+      window.removeEventListener('keydown', onKey);
+      previous?.focus?.();
+    };
   }, []);
 
   return (
@@ -33,10 +45,6 @@ export function Dialog(props: { title: string; onClose: () => void; children: Re
         aria-labelledby={props.label ? undefined : titleId}
         aria-label={props.label}
         onKeyDown={(e) => {
-          if (e.key === 'Escape') {
-            e.stopPropagation();
-            onCloseRef.current();
-          }
           if (e.key === 'Tab') trapTab(e, ref.current);
         }}
       >

@@ -208,6 +208,27 @@ function Preview({ preview }: { preview: ArchivePreview }) {
           )}
         </tbody>
       </table>
+      <details>
+        <summary className="small">Layers</summary>
+        {preview.images.flatMap((img, i) =>
+          img.platforms.map((p, j) => (
+            <table key={`${i}-${j}`} className="grid" aria-label={`Layers of ${img.tags[0] ?? 'image'} ${p.platform}`}>
+              <tbody>
+                {p.layers.map((l, k) => (
+                  <tr key={`${l.digest}-${k}`}>
+                    <td>{k + 1}</td>
+                    <td>
+                      <code>{shortDigest(l.digest)}</code>
+                    </td>
+                    <td className="muted small">{l.mediaType.replace(/^application\/vnd\.(oci\.image|docker\.image)\./, '')}</td>
+                    <td className="num">{formatBytes(l.size)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )),
+        )}
+      </details>
     </div>
   );
 }
