@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error — plain ESM script without types
 import { canStartPrivateEngine, commandExists, startPrivateEngine } from '../../scripts/private-engine.mjs';
@@ -154,6 +154,18 @@ describe.skipIf(!canRun)(`engine connection (${skipReason})`, () => {
       tar.resume();
       expect(await ended).toMatch(/closed|error/);
       expect((tar as Readable).destroyed).toBe(true);
+    });
+
+    it('cancelling a load aborts the upload: CANCELLED, and the engine keeps nothing', async () => {
+      const target = service({ dockerHost: `unix://${socket}` });
+      const before = await docker(['images', '-aq'], { host: `unix://${socket}` });
+      const tar = new PassThrough();
+      tar.write(Buffer.alloc(64 * 1024)); // the start of an upload that never finishes
+      const abort = new AbortController();
+      setTimeout(() => abort.abort(), 300);
+      const err = await rejection(target.loadImages(tar, abort.signal));
+      expect(err.code).toBe('CANCELLED');
+      expect(await docker(['images', '-aq'], { host: `unix://${socket}` })).toBe(before);
     });
 
     it('a tar that is not an image archive fails with the engine’s reason', async () => {
