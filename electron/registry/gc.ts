@@ -22,11 +22,28 @@ export interface GcOptions {
   dryRun?: boolean;
   /** Upload sessions idle for longer are removed (default 24 h, never less than the grace period). */
   uploadExpiryMs?: number;
+  /**
+   * A repository where a client uploaded, mounted or HEADed a blob this recently (or is uploading now)
+   * has a push in flight: its linked blobs are kept whatever the grace period (default 10 min).
+   */
+  inFlightMs?: number;
   signal?: AbortSignal;
   onProgress?: (p: { phase: 'referrers' | 'uploads' | 'mark' | 'sweep'; done: number; total?: number }) => void;
 }
 
 export const DEFAULT_GRACE_MS = 60 * 60 * 1000;
+export const DEFAULT_IN_FLIGHT_MS = 10 * 60 * 1000;
+
+/** Blobs linked to repositories with a push in flight (see GcOptions.inFlightMs). */
+function inFlightBlobs(store: RegistryStore, windowMs: number): Set<string> {
+  const since = Date.now() - windowMs;
+  const out = new Set<string>();
+  for (const r of store.index.repos.values()) {
+    const busy = (store.pushesRunning.get(r.name) ?? 0) > 0 || (store.pushActivity.get(r.name) ?? 0) > since;
+    if (busy) for (const d of r.links.keys()) out.add(d);
+  }
+  return out;
+}
 const BATCH = 128;
 
 export async function collectGarbage(store: RegistryStore, opts: GcOptions = {}): Promise<GcReport> {
@@ -92,7 +109,9 @@ export async function collectGarbage(store: RegistryStore, opts: GcOptions = {})
       }
     }
   }
-  const fresh = (digest: string, mtimeMs: number) => mtimeMs > cutoff || (store.touched.get(digest) ?? 0) > cutoff;
+  const inFlightMs = opts.inFlightMs ?? DEFAULT_IN_FLIGHT_MS;
+  const pushing = inFlightBlobs(store, inFlightMs);
+  const fresh = (digest: string, mtimeMs: number) => mtimeMs > cutoff || (store.touched.get(digest) ?? 0) > cutoff || pushing.has(digest);
   const candidates: Array<{ digest: string; size: number }> = [];
   let seen = 0;
   for await (const b of store.blobs.list()) {
@@ -115,9 +134,10 @@ export async function collectGarbage(store: RegistryStore, opts: GcOptions = {})
       const batch = candidates.slice(i, i + BATCH);
       await store.mutate(async () => {
         const live = store.index.referenced();
+        const busy = inFlightBlobs(store, inFlightMs);
         const removed: string[] = [];
         for (const c of batch) {
-          if (live.has(c.digest)) continue;
+          if (live.has(c.digest) || busy.has(c.digest)) continue;
           const touchedAt = store.touched.get(c.digest) ?? 0;
           if (touchedAt > cutoff || touchedAt >= started) continue;
           const st = await store.statBlob(c.digest);

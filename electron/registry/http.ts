@@ -241,11 +241,25 @@ export function createRegistryHandler({ store, log }: RegistryHttpOptions) {
         return manifest(req, res, decodeName(r.name), decode(r.reference, 'MANIFEST_INVALID', 'reference'), method);
       case 'blob':
         return blob(req, res, decodeName(r.name), decode(r.digest, 'DIGEST_INVALID', 'digest'), method);
-      case 'uploads':
+      case 'uploads': {
         if (method !== 'POST') throw notAllowed('POST');
-        return startUpload(req, res, decodeName(r.name), query);
-      case 'upload':
-        return upload(req, res, decodeName(r.name), decode(r.id, 'BLOB_UPLOAD_UNKNOWN', 'upload id'), query, method);
+        const name = decodeName(r.name);
+        const end = store.beginPush(name);
+        try {
+          return await startUpload(req, res, name, query);
+        } finally {
+          end();
+        }
+      }
+      case 'upload': {
+        const name = decodeName(r.name);
+        const end = store.beginPush(name);
+        try {
+          return await upload(req, res, name, decode(r.id, 'BLOB_UPLOAD_UNKNOWN', 'upload id'), query, method);
+        } finally {
+          end();
+        }
+      }
       case 'referrers': {
         if (method !== 'GET' && method !== 'HEAD') throw notAllowed('GET, HEAD');
         const name = decodeName(r.name);
@@ -295,6 +309,8 @@ export function createRegistryHandler({ store, log }: RegistryHttpOptions) {
       res.setHeader('Allow', 'GET, HEAD, DELETE');
       throw new RegistryError('UNSUPPORTED', `${method} is not supported on blobs.`);
     }
+    // A HEAD is how a push asks "do you have this layer?": from here on GC treats the push as in flight.
+    if (method === 'HEAD') store.notePush(name);
     const size = await store.blobInRepository(name, digest);
     if (size === undefined) throw new RegistryError('BLOB_UNKNOWN', `Blob ${digest} is not in repository ${name}.`, { digest });
     const range = parseRange(req.headers.range, size);

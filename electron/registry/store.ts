@@ -112,6 +112,14 @@ export class RegistryStore {
    */
   /** @internal */ readonly touched = new Map<string, number>();
   private configCache = new Map<string, string | undefined>();
+  /**
+   * Push activity per repository: when a client last uploaded, mounted or HEADed a blob there, and how
+   * many upload requests are running. GC keeps every blob linked to a repository with a push in flight,
+   * whatever the grace period, so even `gc --grace 0` cannot sweep a layer between its upload and the
+   * manifest that references it.
+   */
+  /** @internal */ readonly pushActivity = new Map<string, number>();
+  /** @internal */ readonly pushesRunning = new Map<string, number>();
 
   constructor(private readonly options: RegistryStoreOptions) {
     this.root = options.root;
@@ -183,6 +191,26 @@ export class RegistryStore {
   /** @internal */
   touch(digest: string, at = Date.now()): void {
     this.touched.set(digest, at);
+  }
+
+  /** Records push activity in `repo` (a blob HEAD, a mount, an upload request). */
+  notePush(repo: string): void {
+    this.pushActivity.set(repo, Date.now());
+  }
+
+  /** Marks an upload request running in `repo` until the returned function is called. */
+  beginPush(repo: string): () => void {
+    this.notePush(repo);
+    this.pushesRunning.set(repo, (this.pushesRunning.get(repo) ?? 0) + 1);
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.notePush(repo);
+      const n = (this.pushesRunning.get(repo) ?? 1) - 1;
+      if (n <= 0) this.pushesRunning.delete(repo);
+      else this.pushesRunning.set(repo, n);
+    };
   }
 
   private repository(name: string): Repository | undefined {
