@@ -151,7 +151,26 @@ export interface Instance {
   onStop(close: () => Promise<void>): void;
 }
 
-export async function startInstance(opts: { mode: string; data?: string; registry: BackendConfig['registry']; io: CliIO }): Promise<Instance> {
+/**
+ * The registry says "choose another port in Settings"; on the command line the way out is a flag.
+ * Rephrase its PORT_IN_USE with the flag that sets the registry's port for this command.
+ */
+function inTermsOfFlag(err: unknown, flag: string): unknown {
+  if (!(err instanceof BerthError) || err.code !== 'PORT_IN_USE') return err;
+  const d = (err.detail ?? {}) as { host?: string; port?: number; suggestedPort?: number };
+  if (d.port === undefined) return err;
+  const hint = d.suggestedPort ? ` Port ${d.suggestedPort} is free: try ${flag} ${d.suggestedPort}.` : ` Pick another with ${flag}.`;
+  return new BerthError('PORT_IN_USE', `The registry cannot listen on ${d.host ?? '127.0.0.1'}:${d.port}: the port is in use.${hint}`, err.detail);
+}
+
+export async function startInstance(opts: {
+  mode: string;
+  data?: string;
+  registry: BackendConfig['registry'];
+  io: CliIO;
+  /** The flag that sets the registry's port (for error messages): '--port' or '--registry-port'. */
+  registryPortFlag?: string;
+}): Promise<Instance> {
   const dataDir = resolve(opts.data ?? defaultDataDir());
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const lock = lockDataDir(dataDir, { mode: opts.mode });
@@ -178,7 +197,7 @@ export async function startInstance(opts: { mode: string; data?: string; registr
     control = await announceInstance(lock, backend, opts.io.err);
   } catch (err) {
     await stop();
-    throw err;
+    throw inTermsOfFlag(err, opts.registryPortFlag ?? '--registry-port');
   }
   return { dataDir, backend, api: directApi(backend), stop, onStop: (close) => void closers.push(close) };
 }

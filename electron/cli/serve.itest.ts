@@ -107,7 +107,7 @@ describe('berth serve', () => {
     expect(existsSync(join(data, 'berth.sock'))).toBe(false);
   });
 
-  it('names a free port when its port is taken', async () => {
+  it('names a free port and the flag to use when a port is taken', async () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const taken = (blocker.address() as AddressInfo).port;
@@ -115,6 +115,13 @@ describe('berth serve', () => {
       const serve = berth(['serve', '--port', String(taken), '--data', tempDir(), '--no-registry']);
       expect(await serve.exit).toBe(1);
       expect(serve.err()).toMatch(new RegExp(`Port ${taken} on 127\\.0\\.0\\.1 is already in use.*Port (\\d+) is free: try --port \\1\\.`));
+      // The registry's port: the message names the flag that sets it for each command.
+      const withRegistry = berth(['serve', '--port', '0', '--registry-port', String(taken), '--data', tempDir()]);
+      expect(await withRegistry.exit).toBe(1);
+      expect(withRegistry.err()).toMatch(new RegExp(`The registry cannot listen on 127\\.0\\.0\\.1:${taken}: the port is in use\\. Port (\\d+) is free: try --registry-port \\1\\.`));
+      const registry = berth(['registry', '--port', String(taken), '--data', tempDir()]);
+      expect(await registry.exit).toBe(1);
+      expect(registry.err()).toMatch(/Port (\d+) is free: try --port \1\./);
     } finally {
       blocker.close();
     }

@@ -27,7 +27,7 @@ Options:
       allowPositionals: false,
     });
     const port = values.port === undefined ? undefined : parsePort(values.port, '--port');
-    const instance = await startInstance({ mode: 'berth registry', data: values.data, registry: { host: values.host, port }, io });
+    const instance = await startInstance({ mode: 'berth registry', data: values.data, registry: { host: values.host, port }, io, registryPortFlag: '--port' });
     try {
       const status = await instance.api['registry.status']({});
       if (!status.running) throw new BerthError('REGISTRY_ERROR', status.error ?? 'The registry did not start.', status);
