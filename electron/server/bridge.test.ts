@@ -31,7 +31,7 @@ interface Fixture {
 }
 
 /** A bridge in front of a recording dispatch: shows what reaches the backend, for any method name. */
-async function startFixture(): Promise<Fixture> {
+async function startFixture(opts: { heartbeatMs?: number } = {}): Promise<Fixture> {
   const dataDir = mkdtempSync(join(tmpdir(), 'berth-bridge-'));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
   const uiRoot = join(dataDir, 'ui');
@@ -48,7 +48,7 @@ async function startFixture(): Promise<Fixture> {
   const events = new EventBus();
   const target: BridgeTarget = { dispatch, subscribe: (l) => events.subscribe(l), dataDir };
   const token = newToken();
-  const server = await startBridgeServer({ target, token, host: '127.0.0.1', port: 0, uiRoot });
+  const server = await startBridgeServer({ target, token, host: '127.0.0.1', port: 0, uiRoot, heartbeatMs: opts.heartbeatMs });
   cleanups.push(() => server.close());
   return { server, base: server.address, token, calls, events, dataDir, uiRoot };
 }
@@ -185,6 +185,37 @@ describe('HTTP bridge: events', () => {
     });
     expect(first.type).toMatch(/^text\/event-stream/);
     expect(first.chunk).toContain(': connected');
+  });
+});
+
+describe('HTTP bridge: event stream lifetime', () => {
+  it('sends heartbeats on an idle stream', async () => {
+    const f = await startFixture({ heartbeatMs: 50 });
+    const text = await new Promise<string>((resolve, reject) => {
+      let got = '';
+      const req = request(`${f.base}/api/events?token=${f.token}`, (res) => {
+        res.on('data', (c: Buffer) => {
+          got += c.toString();
+          if (got.split(': ping').length > 2) {
+            req.destroy();
+            resolve(got);
+          }
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(text).toContain(': ping\n\n');
+  });
+
+  it('closes promptly while event streams are open (shutdown never hangs on a browser tab)', async () => {
+    const f = await startFixture();
+    const client = createBridgeClient({ url: f.base, token: f.token });
+    await client.subscribe(() => {});
+    await client.subscribe(() => {});
+    const t0 = Date.now();
+    await f.server.close();
+    expect(Date.now() - t0).toBeLessThan(2000);
   });
 });
 

@@ -31,6 +31,8 @@ export interface BridgeOptions {
   /** Serve the built UI from here (berth serve); the control socket serves the API only. */
   uiRoot?: string;
   log?: (line: string) => void;
+  /** Comment lines on idle event streams (default 15 s). */
+  heartbeatMs?: number;
 }
 
 export interface BridgeHandler {
@@ -102,7 +104,7 @@ export function createBridgeHandler(opts: BridgeOptions): BridgeHandler {
     }
     if (route === '/events') {
       if (req.method !== 'GET') return sendError(res, 405, 'INVALID_INPUT', 'Events are read with GET.');
-      const close = openEventStream(res, opts.subscribe);
+      const close = openEventStream(res, opts.subscribe, opts.heartbeatMs);
       streams.add(close);
       res.on('close', () => streams.delete(close));
       return;

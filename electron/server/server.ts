@@ -70,6 +70,7 @@ export async function startBridgeServer(opts: {
   port: number;
   uiRoot?: string;
   log?: (line: string) => void;
+  heartbeatMs?: number;
 }): Promise<RunningServer> {
   const log = opts.log ?? (() => {});
   if (!isLoopback(opts.host)) log(`warning: the bridge listens on ${opts.host}, reachable from other machines; only the token protects it.`);
@@ -86,6 +87,7 @@ export async function startBridgeServer(opts: {
     },
     uiRoot: opts.uiRoot,
     log,
+    heartbeatMs: opts.heartbeatMs,
   });
   const server = createServer(handler);
   // Uploads of many gigabytes take long; the default request timeout (5 min) would cut them off.
