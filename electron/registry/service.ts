@@ -13,6 +13,7 @@ import type { RegistryStatus } from '../../shared/api/registry';
 import { BerthError } from '../../shared/errors';
 import type { EventBus } from '../app/events';
 import { createRegistryHandler } from './http';
+import { Mutex } from './mutex';
 import { RegistryStore } from './store';
 import { DEFAULT_UPLOAD_EXPIRY_MS } from './uploads';
 
@@ -113,7 +114,8 @@ export class RegistryService {
   private sweepTimer?: NodeJS.Timeout;
   private changeTimer?: NodeJS.Timeout;
   private changedRepos = new Set<string | undefined>();
-  private transition: Promise<unknown> = Promise.resolve();
+  /** start/stop/configure one at a time. */
+  private transitions = new Mutex();
 
   constructor(readonly options: RegistryServiceOptions) {
     this.store = new RegistryStore({
@@ -221,9 +223,7 @@ export class RegistryService {
   }
 
   private serialized<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.transition.then(fn, fn);
-    this.transition = next.catch(() => undefined);
-    return next;
+    return this.transitions.run(fn);
   }
 
   private publishStatus(): void {

@@ -23,6 +23,7 @@ import type { FsckReport, GcReport, RepositorySummary, StorageUsage } from '../.
 import { BlobFiles, type BlobSource, type WriteBlobOptions, type WrittenBlob } from './blobs';
 import { RegistryError } from './errors';
 import { Journal } from './journal';
+import { Mutex } from './mutex';
 import { RepositoryIndex, type IndexRecord, type ManifestEntry, type Repository } from './repository-index';
 import { DEFAULT_UPLOAD_EXPIRY_MS, UploadSessions } from './uploads';
 import { collectGarbage, type GcOptions } from './gc';
@@ -71,16 +72,6 @@ export interface ReferrerDescriptor {
   size: number;
   artifactType?: string;
   annotations?: Record<string, string>;
-}
-
-/** Serializes async critical sections (index mutations, GC's delete step). */
-class Mutex {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(fn: () => Promise<T> | T): Promise<T> {
-    const next = this.tail.then(fn, fn);
-    this.tail = next.catch(() => undefined);
-    return next;
-  }
 }
 
 export function checkRepositoryName(name: string): void {

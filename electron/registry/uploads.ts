@@ -14,6 +14,7 @@ import { parseDigest } from '../../shared/digest';
 import { writeFileAtomic } from '../app/atomic';
 import { HashingFileWriter, READ_CHUNK, pump, type BlobSource, type BlobFiles } from './blobs';
 import { RegistryError, describeIoError } from './errors';
+import { Mutex } from './mutex';
 
 const sessionIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -27,7 +28,7 @@ interface Session {
   offset: number;
   hash: Hash;
   /** Serializes requests on this session. */
-  tail: Promise<unknown>;
+  lock: Mutex;
 }
 
 export interface AppendOptions {
@@ -89,7 +90,7 @@ export class UploadSessions {
       await this.removeFiles(id);
       throw describeIoError(err, 'start the upload');
     }
-    this.sessions.set(id, { id, repo, startedAt: now, lastActivity: now, offset: 0, hash: createHash('sha256'), tail: Promise.resolve() });
+    this.sessions.set(id, { id, repo, startedAt: now, lastActivity: now, offset: 0, hash: createHash('sha256'), lock: new Mutex() });
     return { id, offset: 0 };
   }
 
@@ -119,15 +120,13 @@ export class UploadSessions {
     for await (const chunk of createReadStream(this.dataPath(id), { highWaterMark: READ_CHUNK, end: size - 1 })) hash.update(chunk as Buffer);
     const again = this.sessions.get(id); // another request may have loaded it while we read
     if (again) return again;
-    const s: Session = { id, repo: meta.repo, startedAt: meta.startedAt, lastActivity: Date.now(), offset: size, hash, tail: Promise.resolve() };
+    const s: Session = { id, repo: meta.repo, startedAt: meta.startedAt, lastActivity: Date.now(), offset: size, hash, lock: new Mutex() };
     this.sessions.set(id, s);
     return s;
   }
 
   private exclusive<T>(s: Session, fn: () => Promise<T>): Promise<T> {
-    const run = s.tail.then(fn, fn);
-    s.tail = run.catch(() => undefined);
-    return run;
+    return s.lock.run(fn);
   }
 
   /** Bytes received so far (GET on the session, and the Range header of every answer). */
