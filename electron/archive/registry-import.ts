@@ -12,7 +12,8 @@ import { createHash } from 'node:crypto';
 import { statfs, stat } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip, createGzip } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
+import { ParallelGzip } from './parallel-gzip';
 import { explainRepositoryName, isRepositoryName, isTag } from '../../shared/digest';
 import { BerthError } from '../../shared/errors';
 import type { ArchiveImportResult } from '../../shared/api/archive';
@@ -92,7 +93,7 @@ export class RegistrySink implements BlobSink {
             cb(null, chunk);
           },
         });
-        const gz = createGzip({ level: 1, chunkSize: 256 * 1024 });
+        const gz = new ParallelGzip();
         const feeding = pipeline(Readable.from(counted(), { objectMode: false }), hashing, gz, { signal }).catch((err) => {
           gz.destroy(err);
           throw err;
@@ -152,18 +153,21 @@ export class RegistrySink implements BlobSink {
   }
 }
 
-/** Refuses early, before a byte is written, when the archive cannot fit on the registry's disk. */
-export async function checkFreeSpace(dir: string, file: string): Promise<void> {
-  const [{ size }, fs] = await Promise.all([stat(file), statfs(dir)]);
+/** Refuses early, before a byte is written, when `bytes` cannot fit on the disk that holds `dir`. */
+export async function ensureFreeSpace(dir: string, bytes: number, what: string): Promise<void> {
+  const fs = await statfs(dir);
   const free = fs.bavail * fs.bsize;
-  // A gzip archive expands; its own size is the least the import will need.
-  if (size > free) {
-    throw new BerthError(
-      'INVALID_INPUT',
-      `The archive is ${formatBytes(size)} but only ${formatBytes(free)} is free on the disk that holds the registry (${dir}). Free some space and try again.`,
-      { needed: size, free },
-    );
+  if (bytes > free) {
+    throw new BerthError('INVALID_INPUT', `${what} is ${formatBytes(bytes)} but only ${formatBytes(free)} is free on the disk that holds ${dir}. Free some space and try again.`, {
+      needed: bytes,
+      free,
+    });
   }
+}
+
+/** The registry's disk must hold at least the archive (a gzip archive expands; its own size is the least). */
+export async function checkFreeSpace(dir: string, file: string): Promise<void> {
+  await ensureFreeSpace(dir, (await stat(file)).size, 'The archive');
 }
 
 export const formatBytes = (n: number): string => {

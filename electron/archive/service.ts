@@ -15,8 +15,8 @@ import type { RegistryStore } from '../registry/store';
 import { resolveUpload } from '../server/uploads';
 import type { JobContext, JobManager } from '../transfers/jobs';
 import { previewArchive } from './preview';
-import { importIntoRegistry, type ImportProgress } from './registry-import';
-import { planExport, writeArchive, writeStreamAtomic, type ExportRoot, type ManifestSource } from './writer';
+import { ensureFreeSpace, importIntoRegistry, type ImportProgress } from './registry-import';
+import { planExport, planSize, writeArchive, writeStreamAtomic, type ExportRoot, type ManifestSource } from './writer';
 import { describeReadError } from './tar-entries';
 
 export interface ArchiveServiceOptions {
@@ -141,6 +141,7 @@ export class ArchiveService {
     }
     ctx.message('Collecting manifests');
     const plan = await planExport(roots, { referrers: req.referrers ?? false });
+    await ensureFreeSpace(dirname(req.path), planSize(plan), 'The export');
     ctx.message(`Writing ${req.path}`);
     const size = await writeArchive(req.path, plan, (digest) => store.openBlob(digest), {
       format: req.format,
