@@ -65,6 +65,30 @@ describe('writeArchive', () => {
     expect(config((await store.getManifest('legacy', back.images[0].digest)).bytes)).toBe(config((await store.getManifest('app', digest)).bytes));
   });
 
+  it('exports referrers with --referrers, and importing them back keeps them attached to their subject', async () => {
+    const empty = Buffer.from('{}');
+    const emptyDigest = (await store.writeBlob([empty])).digest;
+    await store.linkBlob('app', emptyDigest);
+    const subject = (await store.getManifest('app', digest));
+    const signature = Buffer.from(JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      artifactType: 'application/vnd.example.signature',
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: emptyDigest, size: 2 },
+      layers: [{ mediaType: 'application/vnd.oci.empty.v1+json', digest: emptyDigest, size: 2 }],
+      subject: { mediaType: subject.mediaType, digest, size: subject.size },
+    }));
+    const { digest: sigDigest } = await store.putManifest('app', undefined, signature, 'application/vnd.oci.image.manifest.v1+json');
+    const out = join(dir, 'with-referrers.tar');
+    const plan = await planExport([{ digest, name: 'app:1', source: source('app') }], { referrers: true });
+    expect(plan.roots.map((r) => r.descriptor.digest).sort()).toEqual([digest, sigDigest].sort());
+    await writeArchive(out, plan, (d) => store.openBlob(d), { format: 'oci' });
+    const back = await importIntoRegistry(store, out, { repository: 'signed' });
+    expect(back.images.find((i) => i.digest === sigDigest)).toEqual({ repository: 'signed', tags: [], digest: sigDigest });
+    expect((await store.referrers('signed', digest)).map((r) => r.digest)).toEqual([sigDigest]);
+    expect(await store.tags('signed')).toEqual(['1']);
+  });
+
   it('a cancelled export leaves neither the archive nor a temp file', async () => {
     const out = join(dir, 'cancelled.tar');
     const plan = await planExport([{ digest, name: 'app:1', source: source('app') }]);
