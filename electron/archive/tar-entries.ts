@@ -175,8 +175,5 @@ export async function readTarEntries(
 }
 
 async function drain(body: AsyncIterable<Buffer>): Promise<void> {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  for await (const _ of body) {
-    /* skip the rest of the entry */
-  }
+  for await (const _ of body) void _; // skip the rest of the entry
 }
