@@ -7,13 +7,14 @@
  * - `berth gc --grace 0` in a loop while docker pushes never removes that push's blobs.
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { drain, fileBody, headBlob, pullBlob, pushBlobMonolithic, request, startUpload, writeRandomFile } from '../support/registry-client';
+import { drain, fileBody, headBlob, pullBlob, pushBlobMonolithic, putManifest, request, sha256, startUpload, writeRandomFile } from '../support/registry-client';
 import { buildTestImage, docker, dockerUnavailable, imageId, pushedDigest, removeImages, uniqueSuffix } from '../support/registry-images';
 import { berthUnavailable, runBerth, runBerthAsync, startBerthRegistry, startRegistryTarget, targetCases, type RegistryTarget } from '../support/registry-target';
 
@@ -158,16 +159,24 @@ describe.skipIf(gcMissing)(`gc while docker pushes${gcMissing ? ` (skipped: ${gc
 
   it('never removes the blobs of a push in flight; everything pulls back afterwards', async () => {
     let pushing = true;
-    let gcRuns = 0;
+    const gcRuns: Array<{ start: number; end: number }> = [];
     const failures: string[] = [];
+    let firstGc!: () => void;
+    const gcWarm = new Promise<void>((r) => (firstGc = r));
     const gcLoop = (async () => {
       while (pushing) {
+        const start = Date.now();
         const r = await runBerthAsync(['gc', '--data', target.dataDir!, '--grace', '0']);
         if (r.status !== 0) failures.push(`gc exit ${r.status}: ${r.stderr || r.stdout}`);
-        gcRuns++;
+        gcRuns.push({ start, end: Date.now() });
+        firstGc();
       }
     })();
     const digests = new Map<string, string>();
+    // Start pushing once the loop has one collection behind it, so collections surely overlap the pushes.
+    await gcWarm;
+    const pushStart = Date.now();
+    let pushEnd = Infinity;
     try {
       // Pushes run as child processes so the gc loop keeps going while each one is in flight.
       await Promise.all(
@@ -179,12 +188,13 @@ describe.skipIf(gcMissing)(`gc while docker pushes${gcMissing ? ` (skipped: ${gc
           digests.set(image, pushedDigest(out));
         }),
       );
+      pushEnd = Date.now();
     } finally {
       pushing = false;
       await gcLoop;
     }
     expect(failures).toEqual([]);
-    expect(gcRuns).toBeGreaterThan(0);
+    expect(gcRuns.filter((g) => g.start < pushEnd && g.end > pushStart).length, 'collections that ran during the pushes').toBeGreaterThan(0);
     // One more collection after the pushes: the blobs are referenced now and must all stay.
     expect((await runBerthAsync(['gc', '--data', target.dataDir!, '--grace', '0'])).status).toBe(0);
     removeImages(created);
@@ -196,6 +206,37 @@ describe.skipIf(gcMissing)(`gc while docker pushes${gcMissing ? ` (skipped: ${gc
     }
     const clean = await runBerthAsync(['fsck', '--data', target.dataDir!]);
     expect(clean.status, clean.stdout + clean.stderr).toBe(0);
+  });
+});
+
+describe.skipIf(berthMissing)(`gc between a push's blobs and its manifest${berthMissing ? ` (skipped: ${berthMissing})` : ''}`, () => {
+  let target: RegistryTarget;
+  beforeAll(async () => {
+    if (!berthMissing) target = await startBerthRegistry();
+  });
+  afterAll(async () => {
+    await target?.stop();
+  });
+
+  it('blobs uploaded, then `berth gc --grace 0`, then the manifest: 201 and every blob still there', async () => {
+    const repo = 'berth-test/gc-window';
+    const config = Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}');
+    const layer = randomBytes(256 * 1024);
+    // The order docker uses: HEAD (missing), upload each blob, and only then the manifest.
+    for (const blob of [layer, config]) {
+      expect(await headBlob(target.url, repo, sha256(blob))).toBe(404);
+      await pushBlobMonolithic(target.url, repo, sha256(blob), blob.length, () => blob);
+    }
+    const gc = await runBerthAsync(['gc', '--data', target.dataDir!, '--grace', '0']);
+    expect(gc.status, gc.stdout + gc.stderr).toBe(0);
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(layer), size: layer.length }],
+    });
+    expect(await putManifest(target.url, repo, 'v1', 'application/vnd.oci.image.manifest.v1+json', manifest)).toBe(sha256(manifest));
+    expect(await pullBlob(target.url, repo, sha256(layer))).toEqual({ digest: sha256(layer), size: layer.length });
   });
 });
 
