@@ -6,7 +6,7 @@
  */
 import { useEffect, useId, useRef, useState } from 'react';
 import type { ArchiveImportResult, ArchivePreview } from '../../../../shared/api/archive';
-import { asBerthError, berth, transport, type FileSource } from '../../api';
+import { asBerthError, berth, transport, type FileSource, type UploadProgress } from '../../api';
 import { ProgressBar } from '../../components/Bits';
 import { Dialog } from '../../components/Dialog';
 import { formatBytes, formatDuration, formatRate, formatRelative, plural, shortDigest } from '../../lib/format';
@@ -64,14 +64,14 @@ export function ImportSheet() {
 }
 
 type Stage =
-  | { kind: 'sending'; loaded: number; total: number; startedAt: number }
+  | { kind: 'sending'; loaded: number; total: number; rate?: number }
   | { kind: 'previewing'; source: FileSource }
   | { kind: 'ready'; source: FileSource; preview: ArchivePreview }
   | { kind: 'importing'; source: FileSource; preview: ArchivePreview; jobId: string }
   | { kind: 'failed'; message: string; preview?: ArchivePreview; source?: FileSource };
 
 function FileCard({ file }: { file: File }) {
-  const [stage, setStage] = useState<Stage>({ kind: 'sending', loaded: 0, total: file.size, startedAt: Date.now() });
+  const [stage, setStage] = useState<Stage>({ kind: 'sending', loaded: 0, total: file.size });
   const abort = useRef<AbortController | undefined>(undefined);
 
   useEffect(() => {
@@ -80,8 +80,15 @@ function FileCard({ file }: { file: File }) {
     let live = true;
     (async () => {
       let source: FileSource;
+      const startedAt = Date.now();
+      const onProgress = (p: UploadProgress) => {
+        if (!live) return;
+        const elapsed = (Date.now() - startedAt) / 1000;
+        const rate = elapsed > 0.3 ? p.loaded / elapsed : undefined;
+        setStage((s) => (s.kind === 'sending' ? { ...s, loaded: p.loaded, total: p.total, rate } : s));
+      };
       try {
-        source = await transport.sendFile(file, (p) => live && setStage((s) => (s.kind === 'sending' ? { ...s, loaded: p.loaded, total: p.total } : s)), controller.signal);
+        source = await transport.sendFile(file, onProgress, controller.signal);
       } catch (err) {
         if (live) setStage({ kind: 'failed', message: asBerthError(err).message });
         return;
@@ -131,8 +138,7 @@ function FileCard({ file }: { file: File }) {
 }
 
 function SendProgress({ stage }: { stage: Extract<Stage, { kind: 'sending' }> }) {
-  const elapsed = (Date.now() - stage.startedAt) / 1000;
-  const rate = elapsed > 0.3 ? stage.loaded / elapsed : undefined;
+  const { rate } = stage;
   const eta = rate ? (stage.total - stage.loaded) / rate : undefined;
   return (
     <div className="stack" style={{ gap: 4 }}>

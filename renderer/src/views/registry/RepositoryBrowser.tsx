@@ -30,7 +30,7 @@ export function RepositoryBrowser() {
         )}
         {list && list.length > 0 && <RepositoryTable list={list} selected={selectedRepo} onSelect={selectRepo} />}
       </div>
-      {selectedRepo && <RepositoryPanel repo={selectedRepo} onClose={() => selectRepo(undefined)} />}
+      {selectedRepo && <RepositoryPanel key={selectedRepo} repo={selectedRepo} onClose={() => selectRepo(undefined)} />}
     </div>
   );
 }
@@ -91,7 +91,6 @@ function RepositoryPanel({ repo, onClose }: { repo: string; onClose: () => void 
   const [exporting, setExporting] = useState<string>();
   const list = tags?.data;
   const current = list?.find((t) => t.tag === tag);
-  useEffect(() => setTag(undefined), [repo]);
 
   return (
     <aside className="panel" aria-label={`Repository ${repo}`}>
