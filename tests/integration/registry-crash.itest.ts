@@ -31,6 +31,13 @@ async function filesOfSize(dir: string, size: number): Promise<string[]> {
   return found;
 }
 
+/** Every path under `dir` whose name contains `digest`'s hex: a blob file, or a directory named after it. */
+async function pathsNamedFor(dir: string, digest: string): Promise<string[]> {
+  const hex = digest.slice(digest.indexOf(':') + 1);
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries.filter((e) => e.name.includes(hex)).map((e) => join(e.parentPath, e.name));
+}
+
 function fsck(dataDir: string) {
   const r = runBerth(['fsck', '--data', dataDir]);
   return { ...r, report: `exit ${r.status}\n${r.stdout}\n${r.stderr}` };
@@ -88,6 +95,7 @@ describe.skipIf(berthMissing)(`kill -9 during a 200 MB upload${berthMissing ? ` 
     const afterCrash = fsck(dataDir);
     expect(afterCrash.status, afterCrash.report).toBe(0);
     expect(await filesOfSize(dataDir, size)).toEqual([]);
+    expect(await pathsNamedFor(dataDir, digest), 'nothing in the store is named after the half-sent blob').toEqual([]);
 
     const second = await startBerthRegistry({ dataDir });
     try {
@@ -100,6 +108,8 @@ describe.skipIf(berthMissing)(`kill -9 during a 200 MB upload${berthMissing ? ` 
       expect(await headBlob(second.url, repo, digest)).toBe(200);
       expect(await pullBlob(second.url, repo, digest)).toEqual({ digest, size });
       expect(await filesOfSize(dataDir, size)).toHaveLength(1);
+      // The same lookup that found nothing after the crash finds the committed blob now.
+      expect(await pathsNamedFor(dataDir, digest)).toHaveLength(1);
       const clean = fsck(dataDir);
       expect(clean.status, clean.report).toBe(0);
     } finally {
