@@ -67,6 +67,8 @@ interface Result {
   manifestPullPerS: number;
   catalogMs: number;
   peakRss: number;
+  /** RSS before any workload: what the process costs doing nothing (Berth: Node + tsx-compiled sources). */
+  idleRss?: number;
   /** VmHWM after the whole run: the process's high-water mark including start-up. */
   hwm?: number;
 }
@@ -140,6 +142,8 @@ async function interleaved(targets: RegistryTarget[], reps: number, label: strin
 
 async function bench(targets: RegistryTarget[], data: Data): Promise<Map<RegistryTarget, Result>> {
   const peakRss = new Map<RegistryTarget, number>(targets.map((t) => [t, 0]));
+  const idleRss = new Map<RegistryTarget, number | undefined>();
+  for (const t of targets) idleRss.set(t, await procStatusBytes(t.pid, 'VmRSS'));
 
   // 1. Big blobs, monolithic: a different blob each run; RSS sampled throughout each push.
   const push = await interleaved(targets, PUSHES, `push ${formatBytes(plan.bigBlob)}`, async (t, rep) => {
@@ -216,6 +220,7 @@ async function bench(targets: RegistryTarget[], data: Data): Promise<Map<Registr
       manifestPullPerS: plan.manifests / manifestPull.get(t)!,
       catalogMs: catalog.get(t)! * 1000,
       peakRss: peakRss.get(t)!,
+      idleRss: idleRss.get(t),
       hwm: await procStatusBytes(t.pid, 'VmHWM'),
     });
   }
@@ -255,6 +260,7 @@ function report(berth: Result | string, reference: Result | string): void {
     '< 150 MB',
     verdict(b?.peakRss, (v) => v < 150 * MB),
   ]);
+  lines.push(['RSS idle, before the first workload', 'MB', fmt(r?.idleRss && r.idleRss / MB), fmt(b?.idleRss && b.idleRss / MB), '', '—', 'info']);
   lines.push(['VmHWM at the end (incl. start-up)', 'MB', fmt(r?.hwm && r.hwm / MB), fmt(b?.hwm && b.hwm / MB), '', '—', 'info']);
   console.log(`\nBerth registry vs reference (docker-registry 2.8) — ${quick ? 'QUICK run (smaller sizes)' : 'full run'}; same client, loopback; medians of runs alternating which registry goes first\n`);
   console.log(table(lines));
