@@ -34,13 +34,27 @@ export interface WrittenBlob {
 /** Reads of 1 MiB: fewer syscalls and event-loop turns per GiB than the 64 KiB default. */
 export const READ_CHUNK = 1 << 20;
 
+/** Start flushing to disk every this many bytes, in the background: the final fsync then has little left. */
+const SYNC_EVERY = 32 << 20;
+
 /**
- * A Writable that appends to an open file and updates the running hash only after the bytes are written,
- * so the hash always describes exactly the file's contents — even when the source is cut off mid-way.
- * That is what makes an interrupted upload resumable without re-reading the file.
+ * A Writable that appends to an open file and hashes the bytes. `position` moves on only after bytes are
+ * in the file; the hash is updated while the write is in flight (the two overlap: CPU and disk work at
+ * once). If a write fails the hash is ahead of the file, so callers throw the data away on a write error
+ * (a disk error ends the upload session); a source that is merely cut off leaves hash and file agreeing,
+ * which is what makes an interrupted upload resumable without re-reading the file.
+ *
+ * Every SYNC_EVERY bytes a datasync starts in the background so the kernel writes back while bytes still
+ * arrive; flush() waits for it and makes the whole file durable.
  */
 export class HashingFileWriter extends Writable {
   position: number;
+  private inflight: Promise<unknown> = Promise.resolve();
+  private syncing?: Promise<void>;
+  private unsynced = 0;
+  /** A write failed: the hash has seen bytes the file may not hold. The data must be thrown away. */
+  failed = false;
+
   constructor(
     private readonly fh: FileHandle,
     readonly hash: Hash,
@@ -50,24 +64,32 @@ export class HashingFileWriter extends Writable {
     super({ highWaterMark: 4 << 20 });
     this.position = start;
   }
-  private inflight: Promise<unknown> = Promise.resolve();
 
   override _writev(chunks: Array<{ chunk: Buffer }>, cb: (err?: Error | null) => void): void {
     const buffers = chunks.map((c) => c.chunk);
-    this.inflight = this.writeAll(buffers).then(
+    const writing = this.writeAll(buffers);
+    for (const b of buffers) this.hash.update(b); // overlaps the write running in the thread pool
+    this.inflight = writing.then(
       () => {
-        for (const b of buffers) this.hash.update(b);
         this.onBytes?.(this.position);
+        this.backgroundSync();
         cb();
       },
-      (err: Error) => cb(err),
+      (err: Error) => {
+        this.failed = true;
+        cb(err);
+      },
     );
   }
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this._writev([{ chunk }], cb);
+  }
+
   /** writev may write less than asked (a nearly full disk): write the rest, which then fails with ENOSPC. */
   private async writeAll(buffers: Buffer[]): Promise<void> {
     let expected = 0;
     for (const b of buffers) expected += b.length;
-    let written = (await this.fh.writev(buffers, this.position)).bytesWritten;
+    const written = (await this.fh.writev(buffers, this.position)).bytesWritten;
     if (written < expected) {
       const rest = Buffer.concat(buffers).subarray(written);
       let off = 0;
@@ -77,12 +99,27 @@ export class HashingFileWriter extends Writable {
         off += bytesWritten;
       }
     }
-    // Only now that every byte is in the file does the position (and, in the caller, the hash) move on.
     this.position += expected;
+    this.unsynced += expected;
   }
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this._writev([{ chunk }], cb);
+
+  private backgroundSync(): void {
+    if (this.syncing || this.unsynced < SYNC_EVERY) return;
+    this.unsynced = 0;
+    // Errors surface in flush(); a failed background sync must not become an unhandled rejection.
+    const p = this.fh.datasync().finally(() => {
+      if (this.syncing === p) this.syncing = undefined;
+    });
+    p.catch(() => undefined);
+    this.syncing = p;
   }
+
+  /** Makes every byte written so far durable. */
+  async flush(): Promise<void> {
+    await this.syncing;
+    await this.fh.datasync();
+  }
+
   /** A destroy (source cut off) waits for the write in flight, so `position` and `hash` are final after 'close'. */
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     this.inflight.then(
@@ -90,10 +127,11 @@ export class HashingFileWriter extends Writable {
       () => cb(err),
     );
   }
-  /** Resolves once no write is in flight any more (after success or destruction). */
+  /** Resolves once no write or background sync is in flight any more (after success or destruction). */
   async settled(): Promise<void> {
     if (!this.closed && this.destroyed) await new Promise((r) => this.once('close', r));
     await this.inflight.catch(() => undefined);
+    await this.syncing?.catch(() => undefined);
   }
 }
 
@@ -197,11 +235,8 @@ export class BlobFiles {
         await pump(source, writer, opts.signal);
       } catch (err) {
         await writer.settled();
-        if (opts.signal?.aborted || (err as Error).name === 'AbortError') throw err;
-        if (err instanceof RegistryError) throw err;
-        const code = (err as NodeJS.ErrnoException).code;
-        // A source that broke off (a dropped connection) is not an I/O error of ours.
-        if (code && /^E[A-Z]+$/.test(code) && code !== 'ECONNRESET' && code !== 'ERR_STREAM_PREMATURE_CLOSE') throw describeIoError(err, 'store the blob');
+        // Our disk failing is a 500 with a plain reason; a source that broke off or a cancel is passed on.
+        if (writer.failed) throw describeIoError(err, 'store the blob');
         throw err;
       }
       const size = writer.position;
@@ -212,7 +247,7 @@ export class BlobFiles {
       if (expected !== undefined && digest !== expected) {
         throw new RegistryError('DIGEST_INVALID', `The content does not match its digest: expected ${expected}, got ${digest}.`, { expected, actual: digest });
       }
-      await fh.sync();
+      await writer.flush();
       await fh.close();
       fh = undefined;
       const created = await this.commit(tmp, digest);

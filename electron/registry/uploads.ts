@@ -8,7 +8,7 @@
  */
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDigest } from '../../shared/digest';
 import { writeFileAtomic } from '../app/atomic';
@@ -151,28 +151,31 @@ export class UploadSessions {
 
   private async write(s: Session, source: BlobSource, signal?: AbortSignal): Promise<number> {
     const before = s.offset;
-    const fh = await open(this.dataPath(s.id), 'r+');
+    let fh: FileHandle | undefined;
+    let writer: HashingFileWriter | undefined;
     try {
-      // The writer updates s.hash only after each write lands, and we copy its position back even when
-      // the source breaks off, so offset and hash keep describing exactly the file's bytes.
-      const writer = new HashingFileWriter(fh, s.hash, s.offset);
+      fh = await open(this.dataPath(s.id), 'r+');
+      writer = new HashingFileWriter(fh, s.hash, s.offset);
       try {
         await pump(source, writer, signal);
       } finally {
         await writer.settled();
-        s.offset = writer.position;
-        s.lastActivity = Date.now();
       }
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOSPC' || code === 'EIO' || code === 'EDQUOT' || code === 'EROFS' || code === 'EACCES' || code === 'EBADF') {
-        // Our own disk failed: the file may hold bytes the hash never saw. The session cannot be trusted.
+      if (!writer || writer.failed) {
+        // Our own disk failed: the hash may have seen bytes the file does not hold. The session cannot
+        // be trusted any more; remove it and its data.
+        await fh?.close().catch(() => undefined);
+        fh = undefined;
         await this.discard(s);
         throw describeIoError(err, 'store the upload');
       }
+      // The client broke off: file and hash agree on what did arrive, so the session stays resumable.
       throw err;
     } finally {
-      await fh.close().catch(() => undefined);
+      if (writer && !writer.failed) s.offset = writer.position;
+      s.lastActivity = Date.now();
+      await fh?.close().catch(() => undefined);
     }
     return s.offset - before;
   }
