@@ -10,7 +10,8 @@ import { Toasts } from './components/Toasts';
 import { connectEvents } from './store/events';
 import { useUi, views, type View } from './store/ui';
 import { ImagesView } from './views/images/ImagesView';
-import { archiveAccept, ImportSheet } from './views/import/ImportSheet';
+import { ImportSheet } from './views/import/ImportSheet';
+import { ArchiveInput } from './components/ArchiveInput';
 import { RegistryView } from './views/registry/RegistryView';
 import { RemotesView } from './views/RemotesView';
 import { SettingsView } from './views/SettingsView';
@@ -105,18 +106,7 @@ export function App() {
         <EngineBanner />
         <Current />
       </main>
-      <input
-        ref={picker}
-        type="file"
-        multiple
-        accept={archiveAccept}
-        hidden
-        aria-label="Choose archives to import"
-        onChange={(e) => {
-          if (e.target.files?.length) openImport([...e.target.files]);
-          e.target.value = '';
-        }}
-      />
+      <ArchiveInput inputRef={picker} label="Choose archives to import" />
       {importFiles && <ImportSheet />}
       {dragging && (
         <div className="dropzone" aria-hidden="true">

@@ -82,22 +82,8 @@ export const useRegistry = create<RegistryState>((set, get) => ({
 
   setStatus: (status) => set({ status: { data: status, loading: false } }),
 
-  async start() {
-    set({ busy: true });
-    try {
-      get().setStatus(await berth['registry.start']({}));
-    } finally {
-      set({ busy: false });
-    }
-  },
-  async stop() {
-    set({ busy: true });
-    try {
-      get().setStatus(await berth['registry.stop']({}));
-    } finally {
-      set({ busy: false });
-    }
-  },
+  start: () => switchRegistry(() => berth['registry.start']({})),
+  stop: () => switchRegistry(() => berth['registry.stop']({})),
 
   selectRepo(name) {
     set({ selectedRepo: name });
@@ -127,3 +113,13 @@ export const useRegistry = create<RegistryState>((set, get) => ({
 
   gc: () => berth['registry.gc']({}),
 }));
+
+/** Start or stop, with the status card's buttons disabled meanwhile. */
+async function switchRegistry(run: () => Promise<RegistryStatus>): Promise<void> {
+  useRegistry.setState({ busy: true });
+  try {
+    useRegistry.getState().setStatus(await run());
+  } finally {
+    useRegistry.setState({ busy: false });
+  }
+}

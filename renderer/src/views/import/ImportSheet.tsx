@@ -8,6 +8,8 @@ import { useEffect, useId, useRef, useState } from 'react';
 import type { ArchiveImportResult, ArchivePreview } from '../../../../shared/api/archive';
 import { asBerthError, berth, transport, type FileSource, type UploadProgress } from '../../api';
 import { ProgressBar } from '../../components/Bits';
+import { ArchiveInput } from '../../components/ArchiveInput';
+import { LayerTable } from '../../components/LayerTable';
 import { Dialog } from '../../components/Dialog';
 import { formatBytes, formatDuration, formatRate, formatRelative, plural, shortDigest } from '../../lib/format';
 import { defaultTarget, splitTags, targetProblem } from '../../lib/import-defaults';
@@ -16,10 +18,8 @@ import { useRegistry } from '../../store/registry';
 import { useUi } from '../../store/ui';
 import { JobCard } from '../TransfersView';
 
-export const archiveAccept = '.tar,.tar.gz,.tgz,.oci,application/x-tar,application/gzip';
-
 export function ImportSheet() {
-  const { importFiles, closeImport, openImport } = useUi();
+  const { importFiles, closeImport } = useUi();
   const picker = useRef<HTMLInputElement>(null);
   if (!importFiles) return null;
   return (
@@ -30,18 +30,7 @@ export function ImportSheet() {
       onClose={closeImport}
       footer={
         <>
-          <input
-            ref={picker}
-            type="file"
-            multiple
-            accept={archiveAccept}
-            hidden
-            aria-label="Add archive files"
-            onChange={(e) => {
-              if (e.target.files?.length) openImport([...e.target.files]);
-              e.target.value = '';
-            }}
-          />
+          <ArchiveInput inputRef={picker} label="Add archive files" />
           <button type="button" className="btn" onClick={() => picker.current?.click()}>
             Add files…
           </button>
@@ -218,20 +207,7 @@ function Preview({ preview }: { preview: ArchivePreview }) {
         <summary className="small">Layers</summary>
         {preview.images.flatMap((img, i) =>
           img.platforms.map((p, j) => (
-            <table key={`${i}-${j}`} className="grid" aria-label={`Layers of ${img.tags[0] ?? 'image'} ${p.platform}`}>
-              <tbody>
-                {p.layers.map((l, k) => (
-                  <tr key={`${l.digest}-${k}`}>
-                    <td>{k + 1}</td>
-                    <td>
-                      <code>{shortDigest(l.digest)}</code>
-                    </td>
-                    <td className="muted small">{l.mediaType.replace(/^application\/vnd\.(oci\.image|docker\.image)\./, '')}</td>
-                    <td className="num">{formatBytes(l.size)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <LayerTable key={`${i}-${j}`} layers={p.layers} label={`Layers of ${img.tags[0] ?? 'image'} ${p.platform}`} />
           )),
         )}
       </details>

@@ -7,6 +7,7 @@ import type { RepositorySummary, TagSummary } from '../../../../shared/api/regis
 import { Empty, ErrorNote, Loading } from '../../components/Bits';
 import { Copyable } from '../../components/CopyButton';
 import { Dialog } from '../../components/Dialog';
+import { LayerTable } from '../../components/LayerTable';
 import { cleanCreatedBy, formatBytes, formatDate, formatRelative, plural, shortDigest } from '../../lib/format';
 import { summarizeConfig, summarizeManifest } from '../../lib/manifest';
 import { useRegistry } from '../../store/registry';
@@ -261,20 +262,7 @@ function ManifestSection({ repo, reference, title }: { repo: string; reference: 
       ) : (
         <>
           <h3>Layers ({sum.layers.length}, {formatBytes(sum.layers.reduce((a, l) => a + l.size, 0))})</h3>
-          <table className="grid" aria-label="Layers">
-            <tbody>
-              {sum.layers.map((l, i) => (
-                <tr key={`${l.digest}-${i}`}>
-                  <td>{i + 1}</td>
-                  <td>
-                    <Copyable text={l.digest} shown={shortDigest(l.digest)} label={`Copy layer ${i + 1} digest`} />
-                  </td>
-                  <td className="muted small">{l.mediaType.replace(/^application\/vnd\.(oci\.image|docker\.image)\./, '')}</td>
-                  <td className="num">{formatBytes(l.size)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <LayerTable layers={sum.layers} label="Layers" />
           {sum.config && <ConfigSection repo={repo} digest={sum.config.digest} />}
         </>
       )}
