@@ -339,3 +339,21 @@ describe('disk full', () => {
     expect(img.digest).toBeTruthy();
   });
 });
+
+describe('discardBlobs (import rollback)', () => {
+  it('removes blobs it wrote unless something uses or touched them since', async () => {
+    const store = new RegistryStore({ root: await tempDir() });
+    cleanups.push(() => store.close());
+    const a = (await store.writeBlob([Buffer.from('unused')])).digest;
+    const b = (await store.writeBlob([Buffer.from('linked meanwhile')])).digest;
+    const c = (await store.writeBlob([Buffer.from('touched later')])).digest;
+    const at = Date.now() + 5; // when the importer finished writing them
+    await store.linkBlob('keep/me', b);
+    store.touch(c, at + 10_000);
+    const removed = await store.discardBlobs(new Map([[a, at], [b, at], [c, at]]));
+    expect(removed).toEqual([a]);
+    expect(await store.hasBlob(a)).toBeUndefined();
+    expect(await store.hasBlob(b)).toBeDefined();
+    expect(await store.hasBlob(c)).toBeDefined();
+  });
+});

@@ -307,6 +307,30 @@ export class RegistryStore {
     });
   }
 
+  /**
+   * Rolls back blobs a failed import (or similar) wrote: removes each blob file unless a manifest or a
+   * repository link uses it now, or a client touched it after `writtenAt` (someone else found it present
+   * and may be about to reference it). The same checks as GC's sweep, under the index lock. Pass the
+   * digests with the time you wrote them (a Map<digest, ms> works). Returns the digests removed.
+   */
+  async discardBlobs(blobs: Iterable<readonly [digest: string, writtenAt: number]>): Promise<string[]> {
+    const list = [...blobs];
+    for (const [d] of list) checkDigest(d);
+    if (list.length === 0) return [];
+    const rec = await this.mutate(async () => {
+      const live = this.index.referenced();
+      for (const r of this.index.repos.values()) for (const d of r.links.keys()) live.add(d);
+      const removed: string[] = [];
+      for (const [digest, at] of list) {
+        if (live.has(digest) || (this.touched.get(digest) ?? 0) > at + 1) continue;
+        await this.blobs.remove(digest);
+        removed.push(digest);
+      }
+      return removed.length ? { op: 'sweep', digests: removed } : undefined;
+    });
+    return rec?.op === 'sweep' ? rec.digests : [];
+  }
+
   /** A directory on the blobs' filesystem for spooling big temp files (same filesystem: rename works). */
   tempDir(): string {
     return this.blobs.tmpDir;
