@@ -162,9 +162,11 @@ export class RegistryService {
         return server;
       };
       const primary = make();
+      // 'localhost' may resolve to ::1 first; bind the IPv4 loopback explicitly and add ::1 below.
+      const bindHost = this.host === 'localhost' ? '127.0.0.1' : this.host;
       let port: number;
       try {
-        port = await listen(primary, this.host, this.port);
+        port = await listen(primary, bindHost, this.port);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'EADDRINUSE' || code === 'EACCES') {
