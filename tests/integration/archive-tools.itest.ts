@@ -61,6 +61,19 @@ describe.skipIf(unavailable)('archives with the real tools', () => {
     expect(imageId(ref)).toBe(originalId);
   });
 
+  it('with no Berth running on the data directory, berth import takes the lock and does the work itself', async () => {
+    const own = join(work, 'own-data');
+    const r = await runBerthAsync(['import', saved, '--repo', 'local/berth-test-app', '--data', own]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).not.toMatch(/Handing the work/);
+    expect(r.stdout).toMatch(/^local\/berth-test-app:1 {2}sha256:/m);
+    const out = join(work, 'own-export.tar');
+    const e = await runBerthAsync(['export', 'local/berth-test-app:1', '-o', out, '--format', 'docker', '--data', own]);
+    expect(e.status).toBe(0);
+    const preview = await runBerthAsync(['import', out, '--preview', '--data', own]);
+    expect(preview.stdout).toContain('local/berth-test-app:1');
+  });
+
   it('gzip on the way in: layers stored compressed, the pulled image is still the original', async () => {
     await berthCli('import', saved, '--repo', 'rt/berth-test-gz', '--tag', 'v1', '--gzip');
     const manifest = inspect(`docker://${berth.hostPort}/rt/berth-test-gz:v1`, '--raw');
