@@ -27,6 +27,12 @@ test('a bridge call without the token gets 401', async ({ request, berth }) => {
   expect((await withToken.json()).result.mode).toBe('serve');
 });
 
+test('a page opened without the token says how to get in, instead of failing view by view', async ({ page, berth }) => {
+  await page.goto(`${berth.origin}/`);
+  await expect(page.getByRole('alert', { name: 'Access' })).toContainText('no valid access token');
+  await expect(page.getByRole('alert', { name: 'Engine status' })).toHaveCount(0);
+});
+
 test('with no engine answering, a banner says what to do', async ({ page }) => {
   const server = await startBerth({ env: { DOCKER_HOST: 'unix:///tmp/berth-e2e-no-engine-here.sock' }, registry: false });
   try {

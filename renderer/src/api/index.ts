@@ -8,11 +8,23 @@ import type { Transport } from './transport';
 let picked: Transport | undefined;
 const current = (): Transport => (picked ??= pickTransport());
 
+// A missing or stale token (a bookmarked URL, a restarted `berth serve`) fails every call the same way;
+// the shell says so once instead of every view reporting it.
+const unauthorizedListeners = new Set<() => void>();
+export function onUnauthorized(listener: () => void): () => void {
+  unauthorizedListeners.add(listener);
+  return () => unauthorizedListeners.delete(listener);
+}
+
 export const transport: Transport = {
   get kind() {
     return current().kind;
   },
-  call: (method, input) => current().call(method, input),
+  async call(method, input) {
+    const env = await current().call(method, input);
+    if (!env.ok && env.error.code === 'UNAUTHORIZED') for (const l of unauthorizedListeners) l();
+    return env;
+  },
   subscribe: (listener, onOpen, onLost) => current().subscribe(listener, onOpen, onLost),
   sendFile: (file, onProgress, signal) => current().sendFile(file, onProgress, signal),
 };

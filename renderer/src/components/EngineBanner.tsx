@@ -8,6 +8,16 @@ import { useConnection } from '../store/events';
 export function EngineBanner() {
   const { status, checking, load } = useEngine();
   const connection = useConnection();
+  if (connection.unauthorized) {
+    return (
+      <div className="banner danger" role="alert" aria-label="Access">
+        <div>
+          <strong>This page has no valid access token.</strong>
+          Open the URL that <code>berth serve</code> printed (it ends in <code>#token=…</code>); the token changes every time Berth starts.
+        </div>
+      </div>
+    );
+  }
   if (connection.everConnected && !connection.connected) {
     return (
       <div className="banner danger" role="alert" aria-label="Backend connection">

@@ -3,7 +3,7 @@
  * the contract. On every (re)connection everything is re-read, since events may have been missed.
  */
 import type { BerthEvent } from '../../../shared/events';
-import { transport } from '../api';
+import { onUnauthorized, transport } from '../api';
 import { useApp } from './app';
 import { useEngine } from './engine';
 import { useImages } from './images';
@@ -12,7 +12,11 @@ import { useRegistry } from './registry';
 import { create } from 'zustand';
 
 /** Whether the event stream is up (the HTTP bridge can go away when `berth serve` stops). */
-export const useConnection = create<{ connected: boolean; everConnected: boolean }>(() => ({ connected: false, everConnected: false }));
+export const useConnection = create<{ connected: boolean; everConnected: boolean; unauthorized: boolean }>(() => ({
+  connected: false,
+  everConnected: false,
+  unauthorized: false,
+}));
 
 let registryTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -51,8 +55,9 @@ export function reloadAll(): void {
 }
 
 export function connectEvents(): () => void {
+  const offAuth = onUnauthorized(() => useConnection.setState({ unauthorized: true }));
   reloadAll();
-  return transport.subscribe(
+  const offEvents = transport.subscribe(
     onEvent,
     () => {
       const reconnect = useConnection.getState().everConnected;
@@ -61,4 +66,8 @@ export function connectEvents(): () => void {
     },
     () => useConnection.setState({ connected: false }),
   );
+  return () => {
+    offAuth();
+    offEvents();
+  };
 }

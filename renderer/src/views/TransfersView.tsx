@@ -39,8 +39,12 @@ export function TransfersView() {
   );
 }
 
+/** Kinds whose progress counts bytes; the others (gc, fsck, prune) count items. */
+const byteKinds = new Set<JobSnapshot['kind']>(['push', 'pull', 'import', 'export', 'copy', 'load', 'save']);
+
 export function JobCard({ job }: { job: JobSnapshot }) {
   const cancel = useJobs((s) => s.cancel);
+  const amount = byteKinds.has(job.kind) ? formatBytes : (n: number) => n.toLocaleString('en');
   const [open, setOpen] = useState(false);
   const active = !isFinished(job.state);
   const pct = percent(job.done, job.total);
@@ -59,11 +63,11 @@ export function JobCard({ job }: { job: JobSnapshot }) {
       <ProgressBar done={job.done} total={job.total} state={job.state} label={`Progress of ${job.title}`} />
       <div className="row small muted">
         <span>
-          {formatBytes(job.done)}
-          {job.total !== undefined ? ` of ${formatBytes(job.total)}` : ''}
+          {amount(job.done)}
+          {job.total !== undefined ? ` of ${amount(job.total)}` : ''}
           {pct !== undefined && active ? ` (${Math.floor(pct)}%)` : ''}
         </span>
-        {active && job.rate !== undefined && <span>{formatRate(job.rate)}</span>}
+        {active && job.rate !== undefined && byteKinds.has(job.kind) && <span>{formatRate(job.rate)}</span>}
         {active && job.eta !== undefined && <span>{formatDuration(job.eta)} left</span>}
         {!active && job.startedAt && job.endedAt && <span>took {formatDuration((job.endedAt - job.startedAt) / 1000)}</span>}
         <span className="spacer" />
