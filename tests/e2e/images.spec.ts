@@ -140,3 +140,23 @@ test('remove it: gone from the UI and from docker images', async ({ app }) => {
   await expect(row).toHaveCount(0);
   expect(await cliTags(img.name)).toEqual([]);
 });
+
+test('prune dangling reports what it reclaimed', async ({ app }) => {
+  test.skip(!onPrivateEngine, privateEngineSkipReason);
+  // Building the same tag twice leaves the first image dangling.
+  const name = randomTestName('dangling');
+  const first = await createTestImage({ name, layers: 1, layerSize: 250_000 });
+  extraImages.push(first.id);
+  const second = await createTestImage({ name, layers: 1, layerSize: 250_000 });
+  extraImages.push(second.id);
+  await app.getByLabel('Filter images').fill('dangling');
+  await expect(app.getByRole('grid', { name: 'Images' }).locator(`[data-id="${first.id}"]`)).toContainText('dangling');
+  await app.getByRole('button', { name: 'Prune dangling' }).click();
+  const dialog = app.getByRole('dialog', { name: 'Prune dangling images?' });
+  await dialog.getByRole('button', { name: 'Prune' }).click();
+  await expect(dialog.getByRole('status')).toContainText(/Removed \d+ images?; reclaimed \d/);
+  await dialog.getByRole('button', { name: 'Close' }).first().click();
+  await expect(app.getByRole('grid', { name: 'Images' }).locator(`[data-id="${first.id}"]`)).toHaveCount(0);
+  await app.getByLabel('Filter images').fill(name);
+  await expect(app.getByRole('grid', { name: 'Images' }).locator(`[data-id="${second.id}"]`)).toBeVisible();
+});

@@ -3,6 +3,7 @@
  * port the repository is listed with its tags; the browser opens tag → manifest → layers, config and
  * history; the commands carry the registry's exact address; deleting a tag and reclaiming space work.
  */
+import { existsSync, statSync } from 'node:fs';
 import { createTestImage, docker, randomTestName, removeTestImage, type TestImage } from '../support/images';
 import { expect, test } from './fixtures';
 
@@ -74,4 +75,24 @@ test('deleting a tag keeps the other, and reclaim space reports what it freed', 
 
   await view.getByRole('button', { name: 'Reclaim space' }).click();
   await expect(view.getByLabel('Storage').getByRole('status')).toContainText(/Freed .* in /);
+});
+
+test('export a tag from the registry to an archive: the job shows in Transfers and the file is written', async ({ app, berth }) => {
+  await app.keyboard.press('2');
+  await app.getByRole('grid', { name: 'Repositories' }).getByRole('row').filter({ hasText: repo }).click();
+  await app.getByRole('button', { name: `Export ${repo}:v1` }).click();
+  const dialog = app.getByRole('dialog', { name: `Export ${repo}:v1` });
+  const path = `${berth.dataDir}/${repo}-v1.tar`;
+  await expect(dialog.getByLabel(/Archive path/)).toHaveValue(path);
+  await dialog.getByLabel(/Archive path/).fill('');
+  await expect(dialog.getByText('Enter where to write the archive.')).toBeVisible();
+  await expect(dialog.getByRole('button', { name: 'Export' })).toBeDisabled();
+  await dialog.getByLabel(/Archive path/).fill(path);
+  await dialog.getByRole('button', { name: 'Export' }).click();
+  await expect(dialog).toBeHidden();
+  await app.keyboard.press('4');
+  const job = app.getByRole('list', { name: 'Jobs' }).getByRole('article').filter({ hasText: 'export' }).first();
+  await expect(job).toContainText('done', { timeout: 60_000 });
+  expect(existsSync(path)).toBe(true);
+  expect(statSync(path).size).toBeGreaterThan(1_000_000);
 });

@@ -13,7 +13,7 @@ import { useApp } from '../store/app';
 export function ExportDialog({ from, images, onClose }: { from: 'engine' | 'registry'; images: string[]; onClose: () => void }) {
   const info = useApp((s) => s.info);
   const base = (images[0] ?? 'image').replace(/^.*\//, '').replace(/[:@]/g, '-');
-  const [path, setPath] = useState(info ? `${info.dataDir}/exports/${base}.tar` : '');
+  const [path, setPath] = useState(info ? `${info.dataDir}/${base}.tar` : '');
   const [format, setFormat] = useState<'oci' | 'docker'>(from === 'registry' ? 'oci' : 'docker');
   const [referrers, setReferrers] = useState(true);
   const [busy, setBusy] = useState(false);

@@ -131,7 +131,11 @@ export function ImagesView() {
 
       <div className={`split${s.openId ? ' open' : ''}`}>
         <div className="table-wrap">
-          {!s.loaded ? (
+          {engineDown && s.images.length === 0 ? (
+            <Empty title="No engine connected">
+              <p>The images of your Docker engine show here once it answers; the banner above says what to do.</p>
+            </Empty>
+          ) : !s.loaded ? (
             <Loading what="images" />
           ) : s.images.length === 0 && !s.error ? (
             <Empty title="No images in this engine yet">
