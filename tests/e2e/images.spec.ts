@@ -45,6 +45,13 @@ test('the image the test created is listed, and the filter narrows the list', as
   await expect(imageRow(app, img.reference)).toBeVisible();
 });
 
+test('an image built while the page is open appears without a reload (engine events)', async ({ app }) => {
+  await expect(imageRow(app, img.reference)).toBeVisible();
+  const late = await createTestImage({ name: randomTestName('late'), layers: 1 });
+  extraImages.push(late.id);
+  await expect(imageRow(app, late.reference)).toBeVisible();
+});
+
 test('details show the config, layers and history', async ({ app }) => {
   await app.getByLabel('Filter images').fill(img.name);
   await app.getByRole('button', { name: `Details of ${img.reference}` }).click();
