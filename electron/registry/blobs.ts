@@ -61,7 +61,7 @@ export class HashingFileWriter extends Writable {
     start: number,
     private readonly onBytes?: (total: number) => void,
   ) {
-    super({ highWaterMark: 4 << 20 });
+    super({ highWaterMark: 1 << 20 }); // bounded buffering: memory stays flat whatever the blob size
     this.position = start;
   }
 
