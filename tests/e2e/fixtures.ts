@@ -88,3 +88,6 @@ export { expect };
 
 /** The row of the Images table whose name cell shows `reference`. */
 export const imageRow = (page: Page, reference: string) => page.getByRole('grid', { name: 'Images' }).getByRole('row').filter({ hasText: reference });
+
+/** Selects an image by clicking its name cell (the row's middle may hold a copy button, which does not select). */
+export const selectImage = (page: Page, reference: string) => imageRow(page, reference).getByRole('gridcell').first().click();

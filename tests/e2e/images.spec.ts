@@ -4,7 +4,7 @@
  * without a request, and removed — removal tests only on the private engine (BERTH_TEST_PRIVATE_ENGINE=1).
  */
 import { cliTags, createTestImage, docker, onPrivateEngine, privateEngineSkipReason, randomTestName, removeTestImage, type TestImage } from '../support/images';
-import { expect, imageRow, test } from './fixtures';
+import { expect, imageRow, selectImage, test } from './fixtures';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -84,7 +84,7 @@ test('an invalid tag is refused inline and nothing is sent', async ({ app }) => 
   app.on('request', (r) => {
     if (r.url().includes('/api/call/images.tag')) tagCalls.push(r.url());
   });
-  await imageRow(app, img.reference).click();
+  await selectImage(app, img.reference);
   await app.getByRole('button', { name: 'Tag…' }).click();
   const dialog = app.getByRole('dialog', { name: `Tag ${img.reference}` });
   const input = dialog.getByLabel('New reference');
@@ -102,7 +102,7 @@ test('an invalid tag is refused inline and nothing is sent', async ({ app }) => 
 });
 
 test('tag it: the new tag appears in the UI and in docker images', async ({ app }) => {
-  await imageRow(app, img.reference).click();
+  await selectImage(app, img.reference);
   await app.getByRole('button', { name: 'Tag…' }).click();
   const dialog = app.getByRole('dialog', { name: `Tag ${img.reference}` });
   await dialog.getByLabel('New reference').fill(`${img.name}:e2e-tagged`);
@@ -123,7 +123,7 @@ test('removing an image a container uses names the container; force removes it',
   await app.reload();
   const row = imageRow(app, used.reference);
   await expect(row).toContainText('in use (1)');
-  await row.click();
+  await selectImage(app, used.reference);
   await app.keyboard.press('Delete');
   const dialog = app.getByRole('dialog', { name: `Remove ${used.reference}?` });
   await dialog.getByRole('button', { name: 'Remove', exact: true }).click();
@@ -137,7 +137,7 @@ test('removing an image a container uses names the container; force removes it',
 test('remove it: gone from the UI and from docker images', async ({ app }) => {
   test.skip(!onPrivateEngine, privateEngineSkipReason);
   const row = imageRow(app, img.reference);
-  await row.click();
+  await selectImage(app, img.reference);
   await app.getByRole('button', { name: 'Remove', exact: true }).click();
   // The row (and the dialog) is named after the image's first tag, whichever the engine lists first.
   const dialog = app.getByRole('dialog', { name: new RegExp(`^Remove ${img.name}:(v1|e2e-tagged)\\?$`) });

@@ -150,7 +150,7 @@ export function ImagesView() {
               </button>
             </Empty>
           ) : (
-            <table className="grid" role="grid" aria-label="Images" aria-multiselectable="true" tabIndex={0} onKeyDown={onKeyDown}>
+            <table className={`grid${s.openId ? ' compact' : ''}`} role="grid" aria-label="Images" aria-multiselectable="true" tabIndex={0} onKeyDown={onKeyDown}>
               <thead>
                 <tr>
                   {columns.map((c) => (
