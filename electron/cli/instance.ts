@@ -13,6 +13,7 @@ import { isFinished, type JobSnapshot } from '../../shared/jobs';
 import type { Backend, BackendConfig } from '../app/backend';
 import { defaultDataDir, lockDataDir, lockedError, readLockHolder, type LockHolder } from '../app/data-dir';
 import { JsonFileStore } from '../app/settings';
+import { appPath } from '../app/paths';
 import { createBridgeClient } from '../server/client';
 import { announceInstance } from '../server/control';
 import type { RunningServer } from '../server/server';
@@ -37,7 +38,7 @@ let cachedVersion: string | undefined;
 /** The package version (the CLI has no Electron app.getVersion()). */
 export function berthVersion(): string {
   if (cachedVersion) return cachedVersion;
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(appPath('package.json'), 'utf8')) as { version: string };
   cachedVersion = pkg.version;
   return cachedVersion;
 }

@@ -4,7 +4,7 @@
  * token rides in its fragment, which the browser never sends anywhere.
  */
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { appPath } from '../../app/paths';
 import { parseArgs } from 'node:util';
 import { newToken } from '../../server/auth';
 import { bridgeTarget } from '../../server/control';
@@ -14,7 +14,7 @@ import { startInstance, untilSignal } from '../instance';
 import { parsePort } from './registry';
 
 /** The built UI (electron-vite build → out/renderer), beside the sources in a checkout. */
-export const uiRoot = fileURLToPath(new URL('../../../out/renderer', import.meta.url));
+export const uiRoot = appPath('out', 'renderer');
 
 export const serveCommand: Command = {
   name: 'serve',
