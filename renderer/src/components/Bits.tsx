@@ -1,7 +1,7 @@
 /** Small shared pieces: progress bar, empty state, error note, a loading line. */
 import type { ReactNode } from 'react';
 import type { ErrorInfo } from '../../../shared/errors';
-import { percent } from '../lib/format';
+import { percent } from '../../../shared/format';
 
 export function ProgressBar({ done, total, state, label }: { done: number; total?: number; state?: string; label: string }) {
   const pct = percent(done, total);

@@ -1,5 +1,5 @@
 /** Layers as a table: position, digest (with copy), media type, size. */
-import { formatBytes, shortDigest } from '../lib/format';
+import { formatBytes, shortDigest } from '../../../shared/format';
 import { Copyable } from './CopyButton';
 
 export interface LayerRow {

@@ -5,7 +5,7 @@
 import { useState } from 'react';
 import { asBerthError, berth } from '../api';
 import { Dialog } from '../components/Dialog';
-import { plural } from '../lib/format';
+import { plural } from '../../../shared/format';
 import { useJobs } from '../store/jobs';
 import { toastOk } from '../store/toasts';
 import { useApp } from '../store/app';

@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { isFinished, type JobSnapshot } from '../../../shared/jobs';
 import { Empty, ErrorNote, ProgressBar } from '../components/Bits';
-import { formatBytes, formatDuration, formatRate, formatRelative, percent } from '../lib/format';
+import { formatBytes, formatDuration, formatRate, formatRelative, percent } from '../../../shared/format';
 import { sortedJobs, useJobs } from '../store/jobs';
 import { toastError } from '../store/toasts';
 

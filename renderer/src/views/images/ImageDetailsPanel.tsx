@@ -2,7 +2,7 @@
 import type { ImageDetails, ImageSummary } from '../../../../shared/api/engine';
 import { ErrorNote, Loading } from '../../components/Bits';
 import { Copyable } from '../../components/CopyButton';
-import { cleanCreatedBy, formatBytes, formatDate, formatRelative, shortDigest, shortId } from '../../lib/format';
+import { cleanCreatedBy, formatBytes, formatDate, formatRelative, shortDigest, shortId } from '../../../../shared/format';
 import { useImages } from '../../store/images';
 
 export function ImageDetailsPanel(props: { id: string; onClose: () => void; onTag: (img: ImageSummary) => void; onRemove: (img: ImageSummary) => void }) {

@@ -7,7 +7,7 @@ import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react'
 import type { ImageSummary } from '../../../../shared/api/engine';
 import { Empty, ErrorNote, Loading } from '../../components/Bits';
 import { CopyButton } from '../../components/CopyButton';
-import { formatBytes, formatDate, formatRelative, plural, shortId } from '../../lib/format';
+import { formatBytes, formatDate, formatRelative, plural, shortId } from '../../../../shared/format';
 import { displayName, visibleImages, type ImageSortKey } from '../../lib/images';
 import { modeOf, select } from '../../lib/selection';
 import { useEngine } from '../../store/engine';

@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { Dialog } from '../../components/Dialog';
 import { asBerthError } from '../../api';
-import { formatBytes, plural } from '../../lib/format';
+import { formatBytes, plural } from '../../../../shared/format';
 import { useImages } from '../../store/images';
 
 export function PruneDialog({ danglingCount, onClose }: { danglingCount: number; onClose: () => void }) {

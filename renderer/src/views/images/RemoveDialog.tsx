@@ -8,7 +8,7 @@ import { Dialog } from '../../components/Dialog';
 import { asBerthError } from '../../api';
 import { containersFromDetail } from '../../lib/conflict';
 import { displayName } from '../../lib/images';
-import { plural, shortId } from '../../lib/format';
+import { plural, shortId } from '../../../../shared/format';
 import { useImages } from '../../store/images';
 import { toastOk } from '../../store/toasts';
 

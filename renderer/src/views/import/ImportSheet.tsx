@@ -11,7 +11,7 @@ import { ProgressBar } from '../../components/Bits';
 import { ArchiveInput } from '../../components/ArchiveInput';
 import { LayerTable } from '../../components/LayerTable';
 import { Dialog } from '../../components/Dialog';
-import { formatBytes, formatDuration, formatRate, formatRelative, plural, shortDigest } from '../../lib/format';
+import { formatBytes, formatDuration, formatRate, formatRelative, plural, shortDigest } from '../../../../shared/format';
 import { defaultTarget, splitTags, targetProblem } from '../../lib/import-defaults';
 import { useJobs } from '../../store/jobs';
 import { useRegistry } from '../../store/registry';

@@ -6,7 +6,7 @@ import { useState } from 'react';
 import type { GcReport } from '../../../../shared/api/registry';
 import { ErrorNote } from '../../components/Bits';
 import { CopyButton } from '../../components/CopyButton';
-import { formatBytes, formatDuration, plural } from '../../lib/format';
+import { formatBytes, formatDuration, plural } from '../../../../shared/format';
 import { registrySnippets } from '../../lib/snippets';
 import { useApp } from '../../store/app';
 import { useJobs, whenFinished } from '../../store/jobs';

@@ -8,7 +8,7 @@ import { Empty, ErrorNote, Loading } from '../../components/Bits';
 import { Copyable } from '../../components/CopyButton';
 import { Dialog } from '../../components/Dialog';
 import { LayerTable } from '../../components/LayerTable';
-import { cleanCreatedBy, formatBytes, formatDate, formatRelative, plural, shortDigest } from '../../lib/format';
+import { cleanCreatedBy, formatBytes, formatDate, formatRelative, plural, shortDigest } from '../../../../shared/format';
 import { summarizeConfig, summarizeManifest } from '../../lib/manifest';
 import { useRegistry } from '../../store/registry';
 import { toastError, toastOk } from '../../store/toasts';
