@@ -50,6 +50,7 @@ export default defineConfig({
     build: {
       outDir: resolve(import.meta.dirname, 'out/renderer'),
       emptyOutDir: true,
+      minify: true,
       rolldownOptions: {
         input: { index: resolve(import.meta.dirname, 'renderer/index.html') },
       },
