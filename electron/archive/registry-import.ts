@@ -295,27 +295,8 @@ async function rollback(store: RegistryStore, undo: Undo, created: Map<string, n
   // Parents before children: an index goes before the manifests it names.
   for (const [repo, digest] of undo.manifests.reverse()) await store.deleteManifest(repo, digest).catch(() => {});
   for (const [repo, digest] of undo.links) await store.unlinkBlob(repo, digest).catch(() => {});
-  await discardBlobs(store, created);
+  // Blob files this import created go at once (not at the next GC), unless something now references
+  // them or a concurrent push touched them after we wrote them — the store makes the same checks as GC.
+  await store.discardBlobs(created);
 }
 
-/**
- * Removes blob files this import created, under the index lock, unless something references them now or
- * someone touched them after we wrote them (a concurrent push that found the blob present). The same
- * checks GC's sweep makes.
- * TODO(registry): this reaches into RegistryStore internals (index, touched, blobs); a public
- * `store.discardBlobs(digests, since)` in electron/registry would be the right home.
- */
-async function discardBlobs(store: RegistryStore, created: Map<string, number>): Promise<void> {
-  if (created.size === 0) return;
-  await store.mutate(async () => {
-    const live = store.index.referenced();
-    for (const r of store.index.repos.values()) for (const d of r.links.keys()) live.add(d);
-    const removed: string[] = [];
-    for (const [digest, at] of created) {
-      if (live.has(digest) || (store.touched.get(digest) ?? 0) > at + 1) continue;
-      await store.blobs.remove(digest);
-      removed.push(digest);
-    }
-    return removed.length ? { op: 'sweep', digests: removed } : undefined;
-  });
-}

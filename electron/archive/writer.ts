@@ -11,13 +11,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { pack as tarPack, type Pack } from 'tar-stream';
 import { MediaType, formatPlatform, isIndexType, parseManifest, type Descriptor, type Platform } from '../../shared/media-types';
 import { isDigest } from '../../shared/digest';
-import { fsyncDir } from '../app/atomic';
+import { publishFile } from '../app/atomic';
 
 export interface ExportManifest {
   digest: string;
@@ -154,7 +154,7 @@ export async function writeArchive(path: string, plan: ExportPlan, openBlob: Ope
     await addBuffer(pack, 'manifest.json', JSON.stringify(manifestJson));
     pack.finalize();
     await writing;
-    await publish(tmp, path);
+    await publishFile(tmp, path);
     return (await stat(path)).size;
   } catch (err) {
     pack.destroy();
@@ -164,18 +164,6 @@ export async function writeArchive(path: string, plan: ExportPlan, openBlob: Ope
   }
 }
 
-/** A finished temp file becomes the archive: fsync its bytes, rename it over the target, fsync the folder. */
-async function publish(tmp: string, path: string): Promise<void> {
-  const fh = await open(tmp, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
-  await fsyncDir(dirname(path));
-}
-
 /** Streams any tar (e.g. the engine's `docker save`) to `path` atomically, counting bytes. */
 export async function writeStreamAtomic(path: string, stream: NodeJS.ReadableStream, opts: { signal?: AbortSignal; onProgress?: (done: number) => void }): Promise<number> {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
@@ -183,7 +171,7 @@ export async function writeStreamAtomic(path: string, stream: NodeJS.ReadableStr
   stream.on('data', (c: Buffer) => opts.onProgress?.((done += c.length)));
   try {
     await pipeline(stream, createWriteStream(tmp, { mode: 0o644 }), { signal: opts.signal });
-    await publish(tmp, path);
+    await publishFile(tmp, path);
     return done;
   } catch (err) {
     await rm(tmp, { force: true });
