@@ -5,7 +5,7 @@
  * only translates HTTP to store calls and store errors to OCI error bodies.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
+import { sendFileRange } from './send-file';
 import { isDigest, isRepositoryName } from '../../shared/digest';
 import { MediaType } from '../../shared/media-types';
 import { BerthError } from '../../shared/errors';
@@ -325,16 +325,18 @@ export function createRegistryHandler({ store, log }: RegistryHttpOptions) {
     if (method === 'HEAD') {
       return send(res, 200, { ...headers, 'Content-Length': size });
     }
-    const opened = await store.openBlob(digest, range);
+    const opened = await store.openBlobFile(digest, range);
     res.statusCode = range ? 206 : 200;
     for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-    res.setHeader('Content-Length', range ? range.end - range.start + 1 : size);
-    if (range) res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${size}`);
+    res.setHeader('Content-Length', opened.end - opened.start + 1);
+    if (range) res.setHeader('Content-Range', `bytes ${opened.start}-${opened.end}/${size}`);
     try {
-      await pipeline(opened.stream, res);
+      if (opened.end >= opened.start) await sendFileRange(opened.file, opened.start, opened.end, res);
+      else res.end();
     } catch {
-      opened.stream.destroy();
       res.destroy(); // the client hung up (or the disk failed mid-read): nothing more to say on this socket
+    } finally {
+      await opened.file.close();
     }
   }
 

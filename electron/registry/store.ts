@@ -14,7 +14,7 @@
  * change is atomic. Blob bytes are written outside the lock; only the link into the index takes it.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { explainRepositoryName, isDigest, isRepositoryName, isTag, looksLikeDigest, parseDigest } from '../../shared/digest';
@@ -237,6 +237,28 @@ export class RegistryStore {
    * RANGE_INVALID (416) when the range does not fit the blob (detail.size says the size).
    */
   async openBlob(digest: string, range?: BlobRange): Promise<OpenedBlob> {
+    const { size, start, end } = await this.blobRange(digest, range);
+    // An empty blob has no byte range to read (createReadStream refuses end < start).
+    const stream = size === 0 ? Readable.from([]) : this.blobs.read(digest, { start, end });
+    return { size, start, end, stream };
+  }
+
+  /**
+   * The blob as an open file and the byte range to serve, for the HTTP GET path (electron/registry/send-file.ts
+   * sends it with reused buffers). The caller closes `file`. The file stays readable even if GC removes the
+   * blob meanwhile: an open handle outlives the unlink.
+   */
+  async openBlobFile(digest: string, range?: BlobRange): Promise<{ size: number; start: number; end: number; file: FileHandle }> {
+    const r = await this.blobRange(digest, range);
+    try {
+      return { ...r, file: await open(this.blobs.path(digest), 'r') };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new RegistryError('BLOB_UNKNOWN', `Blob ${digest} is not in the registry.`);
+      throw err;
+    }
+  }
+
+  private async blobRange(digest: string, range?: BlobRange): Promise<{ size: number; start: number; end: number }> {
     checkDigest(digest);
     await this.open();
     const st = await this.blobs.stat(digest);
@@ -250,9 +272,7 @@ export class RegistryStore {
         throw new RegistryError('RANGE_INVALID', `The range starts at byte ${start} but the blob has ${st.size} bytes.`, { size: st.size });
       }
     }
-    // An empty blob has no byte range to read (createReadStream refuses end < start).
-    const stream = st.size === 0 ? Readable.from([]) : this.blobs.read(digest, { start, end });
-    return { size: st.size, start, end, stream };
+    return { size: st.size, start, end };
   }
 
   /** The size of a blob when it is part of `repo` (linked, or a manifest of it); touches it for GC. */
