@@ -34,8 +34,12 @@ export interface WrittenBlob {
 /** Reads of 1 MiB: fewer syscalls and event-loop turns per GiB than the 64 KiB default. */
 export const READ_CHUNK = 1 << 20;
 
-/** Start flushing to disk every this many bytes, in the background: the final fsync then has little left. */
-const SYNC_EVERY = 32 << 20;
+/**
+ * Start flushing to disk every this many bytes, in the background: the final fsync then has little left,
+ * and dirty pages never pile up to the point where the kernel throttles our writes. Measured on a 1 GiB
+ * push (curl, loopback, this 2-core VM): 8 MiB 2.9–3.3 s, 32 MiB 3.4–4.0 s, 128 MiB 3.7–3.9 s, never 4.3–4.8 s.
+ */
+const SYNC_EVERY = 8 << 20;
 
 /**
  * A Writable that appends to an open file and hashes the bytes. `position` moves on only after bytes are
