@@ -69,7 +69,7 @@ function RepositoryTable({ list, selected, onSelect }: { list: RepositorySummary
       <tbody>
         {list.map((r) => (
           <tr key={r.name} aria-selected={r.name === selected} onClick={() => onSelect(r.name)}>
-            <td>
+            <td className="wrap name">
               <strong>{r.name}</strong>
             </td>
             <td className="num">{r.tagCount}</td>
