@@ -7,6 +7,7 @@ import { app, BrowserWindow, dialog, ipcMain, safeStorage } from 'electron';
 import { join, resolve } from 'node:path';
 import { createBackend, type Backend } from '../app/backend';
 import { lockDataDir, productName, type DataDirLock } from '../app/data-dir';
+import { BerthError } from '../../shared/errors';
 import { announceInstance } from '../server/control';
 import type { RunningServer } from '../server/server';
 import { forwardEvents, registerIpc } from './ipc';
@@ -78,7 +79,7 @@ if (!app.requestSingleInstanceLock()) {
     try {
       await startBackend();
     } catch (err) {
-      dialog.showErrorBox('Berth cannot start', err instanceof Error ? err.message : String(err));
+      dialog.showErrorBox('Berth cannot start', startFailureMessage(err));
       stopping = true;
       await stop();
       app.exit(1);
@@ -86,4 +87,16 @@ if (!app.requestSingleInstanceLock()) {
     }
     showWindow();
   });
+}
+
+/**
+ * The lock's message speaks to CLI users ("use --data"); in the desktop app the way out is to stop the
+ * other Berth (a `berth serve` or `berth registry` in a terminal), or open its URL instead.
+ */
+function startFailureMessage(err: unknown): string {
+  if (err instanceof BerthError && err.code === 'LOCKED') {
+    const detail = (err.detail ?? {}) as { mode?: string; pid?: number };
+    return `Berth's data is in use by ${detail.mode ?? 'another Berth process'}${detail.pid ? ` (pid ${detail.pid})` : ''}. Stop it (Ctrl-C in its terminal) and start the app again, or keep using it in the browser.`;
+  }
+  return err instanceof Error ? err.message : String(err);
 }
