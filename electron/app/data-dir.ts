@@ -75,7 +75,15 @@ export function isProcessAlive(pid: number): boolean {
 
 function readHolderFile(file: string): LockHolder | undefined {
   try {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as LockHolder;
+    return parseHolder(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function parseHolder(text: string): LockHolder | undefined {
+  try {
+    const parsed = JSON.parse(text) as LockHolder;
     return typeof parsed.pid === 'number' ? parsed : undefined;
   } catch {
     return undefined;
@@ -153,7 +161,15 @@ function takeOverStale(dir: string, file: string): void {
     return; // another process is taking over right now; the caller retries and sees its result
   }
   try {
-    if (isStale(readHolderFile(file))) rmSync(file, { force: true });
+    // Remove only a lock we actually read and found stale. A missing file is not stale: another process
+    // may be creating its fresh lock right now. An unreadable one is (locks are written whole, by link).
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      return;
+    }
+    if (isStale(parseHolder(text))) rmSync(file, { force: true });
   } finally {
     closeSync(fd);
     rmSync(marker, { force: true });

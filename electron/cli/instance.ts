@@ -49,17 +49,26 @@ export function settingsStore(dataDir: string): JsonFileStore {
 }
 
 /** Wait for a job to finish, reporting each snapshot; subscribes before reading so no event is missed. */
-export function jobWaiter(api: BerthApi, subscribe: (l: (e: BerthEvent) => void) => Promise<() => void> | (() => void)): WaitForJob {
+export function jobWaiter(
+  api: BerthApi,
+  subscribe: (l: (e: BerthEvent) => void, onLost: () => void) => Promise<() => void> | (() => void),
+): WaitForJob {
   return async (id, onProgress) => {
     let settle!: (job: JobSnapshot) => void;
-    const finished = new Promise<JobSnapshot>((r) => (settle = r));
+    let fail!: (err: Error) => void;
+    const finished = new Promise<JobSnapshot>((resolve, reject) => {
+      settle = resolve;
+      fail = reject;
+    });
     const seen = (job: JobSnapshot) => {
       onProgress?.(job);
       if (isFinished(job.state)) settle(job);
     };
+    // If the instance doing the work goes away, say so instead of waiting for an event that never comes.
+    const lost = () => fail(new BerthError('INTERNAL', `The Berth instance running job ${id} went away before it finished; the job may be incomplete. Run the command again.`));
     const unsubscribe = await subscribe((e) => {
       if (e.type === 'job' && e.job.id === id) seen(e.job);
-    });
+    }, lost);
     try {
       seen(await api['jobs.get']({ id }));
       return await finished;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isAllowedExternal, isAppUrl, secureWebPreferences, windowContentSecurityPolicy } from './security';
+import { allowsPermission, isAllowedExternal, isAppUrl, secureWebPreferences, windowContentSecurityPolicy } from './security';
 
 describe('window security rules', () => {
   const origin = { rendererDir: '/app/out/renderer' };
@@ -9,6 +9,11 @@ describe('window security rules', () => {
     expect(isAppUrl('file:///app/out/renderer/index.html#/registry', origin)).toBe(true);
     expect(isAppUrl('file:///app/out/rendererX/index.html', origin)).toBe(false);
     expect(isAppUrl('file:///app/out/renderer/../main/index.js', origin)).toBe(false);
+    // loadFile leaves [ ] unescaped; pathToFileURL would escape them: both forms are the app's page.
+    const odd = { rendererDir: '/opt/a[1]/out/renderer' };
+    expect(isAppUrl('file:///opt/a[1]/out/renderer/index.html', odd)).toBe(true);
+    expect(isAppUrl('file:///opt/a%5B1%5D/out/renderer/index.html', odd)).toBe(true);
+    expect(isAppUrl('file:///opt/a[1]/out/rendererX/index.html', odd)).toBe(false);
     expect(isAppUrl('https://example.com/', origin)).toBe(false);
     expect(isAppUrl('not a url', origin)).toBe(false);
   });
@@ -38,5 +43,15 @@ describe('window security rules', () => {
 
   it('gives windows an isolated, sandboxed renderer without Node', () => {
     expect(secureWebPreferences('/p.cjs')).toMatchObject({ preload: '/p.cjs', contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, webviewTag: false });
+  });
+});
+
+describe('allowsPermission', () => {
+  const origin = { rendererDir: '/app/out/renderer' };
+  it('lets only the app page write to the clipboard, and refuses everything else', () => {
+    expect(allowsPermission('clipboard-sanitized-write', 'file:///app/out/renderer/index.html', origin)).toBe(true);
+    expect(allowsPermission('clipboard-sanitized-write', 'https://example.com/', origin)).toBe(false);
+    expect(allowsPermission('clipboard-read', 'file:///app/out/renderer/index.html', origin)).toBe(false);
+    expect(allowsPermission('media', 'file:///app/out/renderer/index.html', origin)).toBe(false);
   });
 });

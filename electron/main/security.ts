@@ -2,7 +2,8 @@
  * The window's security rules, as plain functions (no Electron import) so they are tested under Node:
  * which URLs are the app's own, and the CSP the window's pages get.
  */
-import { pathToFileURL } from 'node:url';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface AppOrigin {
   /** out/renderer on disk (production, `npm start`). */
@@ -20,9 +21,17 @@ export function isAppUrl(url: string, origin: AppOrigin): boolean {
     return false;
   }
   if (parsed.protocol === 'file:') {
-    const base = pathToFileURL(origin.rendererDir.endsWith('/') ? origin.rendererDir : `${origin.rendererDir}/`).href;
-    // Compare normalised hrefs: URL parsing resolves ../ so a path cannot escape the folder.
-    return parsed.href.startsWith(base);
+    // Compare filesystem paths, not hrefs: Electron's loadFile leaves characters such as [ ] ^ | unescaped
+    // where pathToFileURL escapes them, so an install folder like "/opt/a[1]" would refuse every call.
+    // URL parsing has already resolved ../, and relative() tells whether the page is inside the folder.
+    let file: string;
+    try {
+      file = fileURLToPath(parsed);
+    } catch {
+      return false;
+    }
+    const rel = relative(resolve(origin.rendererDir), file);
+    return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
   }
   if (origin.devServerUrl) {
     try {
@@ -66,4 +75,12 @@ export function secureWebPreferences(preload: string) {
     allowRunningInsecureContent: false,
     experimentalFeatures: false,
   } as const;
+}
+
+/**
+ * The one permission the app's own page gets: writing text to the clipboard (the Copy buttons). Chromium
+ * checks it before navigator.clipboard.writeText; everything else (camera, notifications, …) is refused.
+ */
+export function allowsPermission(permission: string, pageUrl: string, origin: AppOrigin): boolean {
+  return permission === 'clipboard-sanitized-write' && isAppUrl(pageUrl, origin);
 }

@@ -5,7 +5,7 @@
 import { app, BrowserWindow, session, shell, type WebContents } from 'electron';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { isAllowedExternal, isAppUrl, secureWebPreferences, windowContentSecurityPolicy, type AppOrigin } from './security';
+import { allowsPermission, isAllowedExternal, isAppUrl, secureWebPreferences, windowContentSecurityPolicy, type AppOrigin } from './security';
 
 export const appOrigin: AppOrigin = {
   rendererDir: fileURLToPath(new URL('../renderer', import.meta.url)),
@@ -18,9 +18,9 @@ export function hardenSession(): void {
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [csp] } });
   });
-  // No camera, notifications, geolocation, …: the app asks for none.
-  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-  session.defaultSession.setPermissionCheckHandler(() => false);
+  // No camera, notifications, geolocation, …: only clipboard writes from the app's own page (Copy buttons).
+  session.defaultSession.setPermissionRequestHandler((contents, permission, callback) => callback(allowsPermission(permission, contents.getURL(), appOrigin)));
+  session.defaultSession.setPermissionCheckHandler((contents, permission) => allowsPermission(permission, contents?.getURL() ?? '', appOrigin));
 }
 
 /** Applied to every web contents the app creates (app 'web-contents-created'). */

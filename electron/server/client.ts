@@ -74,7 +74,8 @@ export function createBridgeClient(ep: BridgeEndpoint): BridgeClient {
 
   const api = Object.fromEntries(methodNames.map((m) => [m, (input: unknown) => call(m, input)])) as unknown as BerthApi;
 
-  const subscribe = (listener: (event: BerthEvent) => void) =>
+  /** `onLost` is told when the stream ends without an unsubscribe: the instance stopped or crashed. */
+  const subscribe = (listener: (event: BerthEvent) => void, onLost?: () => void) =>
     new Promise<() => void>((resolve, reject) => {
       const req = request(requestOptions(ep, `${apiPrefix}/events`, 'GET', { Accept: 'text/event-stream' }), (res) => {
         if (res.statusCode !== 200) {
@@ -98,8 +99,13 @@ export function createBridgeClient(ep: BridgeEndpoint): BridgeClient {
             if (data) listener(JSON.parse(data) as BerthEvent);
           }
         });
-        res.on('close', () => streams.delete(res));
+        let unsubscribed = false;
+        res.on('close', () => {
+          streams.delete(res);
+          if (!unsubscribed) onLost?.();
+        });
         resolve(() => {
+          unsubscribed = true;
           streams.delete(res);
           res.destroy();
           req.destroy();

@@ -5,6 +5,8 @@
 import type { ServerResponse } from 'node:http';
 import type { BerthEvent } from '../../shared/events';
 
+const MAX_BUFFERED = 1 << 20;
+
 export type Subscribe = (listener: (event: BerthEvent) => void) => () => void;
 
 export function openEventStream(res: ServerResponse, subscribe: Subscribe, heartbeatMs = 15_000): () => void {
@@ -16,10 +18,13 @@ export function openEventStream(res: ServerResponse, subscribe: Subscribe, heart
   });
   // `retry` tells EventSource how soon to reconnect; the comment flushes the headers at once.
   res.write('retry: 2000\n: connected\n\n');
-  const unsubscribe = subscribe((event) => {
-    res.write(`data: ${JSON.stringify(event)}\n\n`);
-  });
-  const heartbeat = setInterval(() => res.write(': ping\n\n'), heartbeatMs);
+  // A client that stops reading (a suspended CLI, a frozen tab) must not make us buffer every event
+  // forever: past this much unsent data the stream is closed; clients reconnect and re-read state.
+  const send = (text: string) => {
+    if (!res.write(text) && res.writableLength > MAX_BUFFERED) close();
+  };
+  const unsubscribe = subscribe((event) => send(`data: ${JSON.stringify(event)}\n\n`));
+  const heartbeat = setInterval(() => send(': ping\n\n'), heartbeatMs);
   heartbeat.unref();
   let closed = false;
   const close = () => {

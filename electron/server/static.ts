@@ -2,6 +2,7 @@
  * Serves the built UI (out/renderer) to the browser: files by extension with the right content type, any
  * other path falls back to index.html (the UI routes on the client). A strict CSP on every page.
  */
+import { pipeline } from 'node:stream/promises';
 import { createReadStream, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
@@ -67,5 +68,6 @@ export function serveStatic(root: string, req: IncomingMessage, res: ServerRespo
     res.end();
     return;
   }
-  createReadStream(path).on('error', () => res.destroy()).pipe(res);
+  // pipeline closes the file when the client goes away mid-download (pipe() would leak the descriptor).
+  pipeline(createReadStream(path), res).catch(() => res.destroy());
 }

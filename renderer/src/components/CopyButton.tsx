@@ -3,8 +3,12 @@ import { useState } from 'react';
 
 async function copyText(text: string): Promise<void> {
   if (navigator.clipboard?.writeText) {
-    await navigator.clipboard.writeText(text);
-    return;
+    try {
+      await navigator.clipboard.writeText(text);
+      return;
+    } catch {
+      // Refused (no permission, page not focused): fall through to the old way.
+    }
   }
   // Outside a secure context the async clipboard is missing; the old way still works.
   const area = document.createElement('textarea');
