@@ -182,3 +182,29 @@ describe('previewArchive: bad input', () => {
     expect(readFileSync).toBeDefined();
   });
 });
+
+describe('previewArchive: OCI layout bombs', () => {
+  it('refuses indexes that list the same child over and over (exponential walk) quickly', async () => {
+    const entries: Array<{ name: string; content: string }> = [{ name: 'oci-layout', content: '{"imageLayoutVersion":"1.0.0"}' }];
+    const blob = (content: string) => {
+      entries.push({ name: `blobs/sha256/${digestOf(content).slice(7)}`, content });
+      return { digest: digestOf(content), size: Buffer.byteLength(content) };
+    };
+    const config = blob(JSON.stringify({ os: 'linux', architecture: 'amd64', rootfs: { type: 'layers', diff_ids: [] } }));
+    let child = {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      ...blob(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: [] })),
+    };
+    // 6 levels of indexes, each naming its child 10 times: 10^6 walks if nothing stops it.
+    for (let level = 0; level < 6; level++) {
+      const index = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: Array.from({ length: 10 }, () => child) });
+      child = { mediaType: 'application/vnd.oci.image.index.v1+json', ...blob(index) };
+    }
+    entries.push({ name: 'index.json', content: JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [child] }) });
+    const path = file();
+    await writeRawTar(path, entries);
+    const started = Date.now();
+    await expectInvalid(path, /more than 10000 manifests/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});

@@ -59,7 +59,9 @@ export class RegistrySink implements BlobSink {
     const { signal, progress } = this.options;
     const row = info.size >= ITEM_MIN_BYTES ? progress?.item(info.path, info.path, info.size) : undefined;
     if (info.digest && (await this.store.hasBlob(info.digest)) === info.size) {
-      // Content-addressed: the store already holds these exact bytes; skip the copy.
+      // Content-addressed: the store already holds these exact bytes; skip the copy. Touch it so GC
+      // (which spares recently used blobs) does not sweep it before this import links it.
+      this.store.touch(info.digest);
       let n = 0;
       let gzipped: boolean | undefined;
       for await (const chunk of body) {

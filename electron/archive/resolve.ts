@@ -15,6 +15,9 @@ import { createHash } from 'node:crypto';
 import { invalid, normaliseEntryPath } from './tar-entries';
 import type { ArchiveContents, BlobSink, StoredBlob } from './scan';
 
+/** Most manifests (with repeats) one archive's indexes may lead to: far above any real multi-arch image. */
+const MAX_MANIFEST_VISITS = 10_000;
+
 export const MAX_MANIFEST_BYTES = 4 << 20;
 export const MAX_CONFIG_BYTES = 16 << 20;
 /** Docker schema 2 layer media types for what Berth stores from a legacy archive. */
@@ -232,8 +235,12 @@ async function resolveLayout(contents: ArchiveContents, sink: BlobSink, out: Res
     subject?: string;
   }
   const records = new Map<string, ManifestRecord>();
+  // An index may list the same child many times at every level: 10 listings × 8 levels is 10^8 walks from a
+  // 17 KB archive. Cap the total number of manifests visited, whatever the nesting.
+  let visits = 0;
   const walk = async (d: Descriptor, depth: number, acc: Acc): Promise<PlatformImage[]> => {
     if (depth > 8) throw invalid('The archive\'s indexes nest more than 8 deep.');
+    if (++visits > MAX_MANIFEST_VISITS) throw invalid(`The archive's indexes name more than ${MAX_MANIFEST_VISITS} manifests (counting repeats); refusing it.`);
     blobFor(d, isIndexType(d.mediaType) ? 'the index' : 'the manifest');
     const bytes = await sink.read(d.digest, MAX_MANIFEST_BYTES);
     let parsed;

@@ -58,7 +58,11 @@ const hostPlatform = (): Platform => ({ os: 'linux', architecture: ({ x64: 'amd6
 export async function planExport(roots: ExportRoot[], opts: { referrers?: boolean } = {}): Promise<ExportPlan> {
   const plan: ExportPlan = { roots: [], dockerImages: [], manifests: new Map(), blobs: new Map() };
   let source: ManifestSource;
+  // The registry accepts any index a client pushes; one listing the same child many times at every level
+  // would make this walk exponential. Cap the manifests visited (with repeats), like the importer does.
+  let visits = 0;
   const visit = async (digest: string, depth: number): Promise<{ images: Array<{ platform?: string; config: string; layers: string[] }> }> => {
+    if (++visits > 10_000) throw new Error('The image\'s indexes name more than 10,000 manifests (counting repeats); refusing to export it.');
     const m = plan.manifests.get(digest) ?? (await source.manifest(digest));
     plan.manifests.set(digest, m);
     const parsed = parseManifest(m.bytes.toString('utf8'), m.mediaType, isDigest);

@@ -6,7 +6,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
-import { link, mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rename, rm, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { IncomingMessage } from 'node:http';
@@ -278,8 +278,13 @@ export class BlobFiles {
       created = true;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') created = false;
-      else if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EXDEV' || code === 'EMLINK') {
+      if (code === 'EEXIST') {
+        created = false;
+        // The stored copy may be old: refresh its time so GC (which spares young blobs) cannot sweep it
+        // between this commit and the link or manifest that is about to reference it.
+        const now = new Date();
+        await utimes(target, now, now).catch(() => undefined);
+      } else if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EXDEV' || code === 'EMLINK') {
         await rename(tmp, target);
         created = true;
       } else throw describeIoError(err, 'commit the blob');

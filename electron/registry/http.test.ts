@@ -40,6 +40,24 @@ async function uploadFiles(): Promise<string[]> {
   return (await readdir(join(reg.dataDir, 'registry', 'uploads'))).filter((n) => !n.endsWith('.json'));
 }
 
+describe('web pages are refused', () => {
+  it('a request from a page (Origin or a cross-site Sec-Fetch-Site) gets 403 DENIED and writes nothing', async () => {
+    const before = (await (await fetch(`${url}/v2/_catalog`)).json()) as { repositories: string[] };
+    const fromPage = await raw('POST', `/v2/pwned/blobs/uploads/?digest=${sha256('x')}`, { Origin: 'https://evil.example', 'Content-Length': '1' }, 'x');
+    expect(fromPage.status).toBe(403);
+    expect(JSON.parse(fromPage.body).errors[0].code).toBe('DENIED');
+    const crossSite = await raw('GET', '/v2/_catalog', { 'Sec-Fetch-Site': 'cross-site' });
+    expect(crossSite.status).toBe(403);
+    const after = (await (await fetch(`${url}/v2/_catalog`)).json()) as { repositories: string[] };
+    expect(after.repositories).toEqual(before.repositories);
+  });
+  it('a loopback registry refuses a Host that is not a loopback name (DNS rebinding)', async () => {
+    expect((await raw('GET', '/v2/', { Host: 'rebound.evil.example:5000' })).status).toBe(403);
+    expect((await raw('GET', '/v2/', { Host: 'localhost:5000' })).status).toBe(200);
+    expect((await raw('GET', '/v2/', { Host: '[::1]:5000' })).status).toBe(200);
+  });
+});
+
 describe('base and headers', () => {
   it('GET /v2/ answers 200 with the API version header', async () => {
     const res = await fetch(`${url}/v2/`);
@@ -357,7 +375,7 @@ describe('bad input table', () => {
     const u = new URL(url);
     const answer = await new Promise<string>((resolve) => {
       const sock = connect(Number(u.port), u.hostname, () => {
-        sock.write(`PATCH ${loc} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789`);
+        sock.write(`PATCH ${loc} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n0123456789`);
         sock.end();
       });
       let text = '';

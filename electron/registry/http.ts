@@ -169,12 +169,37 @@ export function parseRange(header: string | undefined, size: number): { start: n
 export interface RegistryHttpOptions {
   store: RegistryStore;
   log: (line: string) => void;
+  /** The registry listens on loopback only: then a request must also name a loopback host (see below). */
+  loopbackOnly?: boolean;
 }
 
-export function createRegistryHandler({ store, log }: RegistryHttpOptions) {
+const loopbackHostname = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
+
+/**
+ * Web pages must not reach the registry. A page the user visits can POST to http://127.0.0.1:5000 without
+ * any CORS check (a "simple" request) and so write blobs and repositories; with DNS rebinding it could read
+ * and delete too. Registry clients (docker, containerd, skopeo, podman, crane, oras) never send Origin or
+ * Sec-Fetch-* headers; browsers always do on such requests. And on a loopback-only registry the Host header
+ * must name a loopback address, which a rebound domain name cannot.
+ */
+function refuseBrowsers(req: IncomingMessage, loopbackOnly: boolean): void {
+  const site = req.headers['sec-fetch-site'];
+  if (req.headers.origin !== undefined || (site !== undefined && site !== 'none')) {
+    throw new RegistryError('DENIED', 'Web pages may not call the registry API. Use a registry client (docker, skopeo, podman) or the Berth app.');
+  }
+  if (loopbackOnly) {
+    const hostname = (req.headers.host ?? '').replace(/:\d+$/, '');
+    if (!loopbackHostname.test(hostname)) {
+      throw new RegistryError('DENIED', `This registry listens on loopback only; address it as localhost or 127.0.0.1, not "${hostname.slice(0, 100)}".`);
+    }
+  }
+}
+
+export function createRegistryHandler({ store, log, loopbackOnly = false }: RegistryHttpOptions) {
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     res.setHeader('Docker-Distribution-API-Version', API_VERSION);
     try {
+      refuseBrowsers(req, loopbackOnly);
       await route(req, res);
     } catch (err) {
       closeIfUnread(req, res);

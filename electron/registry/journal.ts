@@ -66,7 +66,7 @@ export class Journal<R> {
     if (!this.fh) throw new Error('journal is not open');
     const line = Buffer.from(JSON.stringify(record) + '\n');
     try {
-      await this.fh.write(line, 0, line.length, null);
+      await writeWhole(this.fh, line);
       await this.fh.datasync();
     } catch (err) {
       // Disk full mid-line: cut the partial record off so the next append starts on a clean line.
@@ -90,7 +90,7 @@ export class Journal<R> {
       const flush = async () => {
         if (batch.length === 0) return;
         const buf = Buffer.from(batch.join(''));
-        await out.write(buf, 0, buf.length, null);
+        await writeWhole(out, buf);
         size += buf.length;
         batch = [];
       };
@@ -116,5 +116,19 @@ export class Journal<R> {
   async close(): Promise<void> {
     await this.fh?.close();
     this.fh = undefined;
+  }
+}
+
+/**
+ * write() may write fewer bytes than asked (a nearly full disk). Keep writing the rest; a write of 0 bytes
+ * means no space. Without this a short write would count a half record as written, and the next record
+ * would be glued to it — both lost on replay.
+ */
+async function writeWhole(fh: FileHandle, buf: Buffer): Promise<void> {
+  let off = 0;
+  while (off < buf.length) {
+    const { bytesWritten } = await fh.write(buf, off, buf.length - off, null);
+    if (bytesWritten === 0) throw Object.assign(new Error('No space left on device'), { code: 'ENOSPC' });
+    off += bytesWritten;
   }
 }

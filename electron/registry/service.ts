@@ -152,12 +152,14 @@ export class RegistryService {
     return this.serialized(async () => {
       if (this.servers.length > 0) return;
       await this.store.open();
-      const handler = createRegistryHandler({ store: this.store, log: this.options.log });
+      const handler = createRegistryHandler({ store: this.store, log: this.options.log, loopbackOnly: isLoopback(this.host) });
       const make = () => {
         const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 }, (req, res) => void handler(req, res));
         // Multi-GB uploads take longer than any fixed timeout; idle sockets are reaped by keepAliveTimeout.
         server.requestTimeout = 0;
-        server.timeout = 0;
+        // …but a connection that sends and receives nothing for 10 minutes is a client that vanished: drop it,
+        // so a stalled PATCH does not hold its upload session (and its lock) forever. Activity resets it.
+        server.timeout = 10 * 60_000;
         server.on('clientError', answerClientError);
         return server;
       };

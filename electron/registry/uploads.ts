@@ -117,7 +117,10 @@ export class UploadSessions {
     const existing = this.sessions.get(id);
     if (existing) return existing;
     const hash = createHash('sha256');
-    for await (const chunk of createReadStream(this.dataPath(id), { highWaterMark: READ_CHUNK, end: size - 1 })) hash.update(chunk as Buffer);
+    // An empty session (POST, then a restart) has nothing to re-hash; createReadStream refuses end = -1.
+    if (size > 0) {
+      for await (const chunk of createReadStream(this.dataPath(id), { highWaterMark: READ_CHUNK, end: size - 1 })) hash.update(chunk as Buffer);
+    }
     const again = this.sessions.get(id); // another request may have loaded it while we read
     if (again) return again;
     const s: Session = { id, repo: meta.repo, startedAt: meta.startedAt, lastActivity: Date.now(), offset: size, hash, lock: new Mutex() };
