@@ -25,7 +25,14 @@ export const transport: Transport = {
     if (!env.ok && env.error.code === 'UNAUTHORIZED') for (const l of unauthorizedListeners) l();
     return env;
   },
-  subscribe: (listener, onOpen, onLost) => current().subscribe(listener, onOpen, onLost),
+  // When the event stream drops, one cheap call tells why: after `berth serve` restarts, the old token is
+  // refused (EventSource gives up on a 401 without saying so), and the call's UNAUTHORIZED shows the
+  // "open the new URL" banner instead of an endless "Reconnecting…".
+  subscribe: (listener, onOpen, onLost) =>
+    current().subscribe(listener, onOpen, () => {
+      onLost?.();
+      void transport.call('app.info', {});
+    }),
   sendFile: (file, onProgress, signal) => current().sendFile(file, onProgress, signal),
 };
 export const berth = createClient(transport);
