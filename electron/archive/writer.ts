@@ -137,7 +137,10 @@ export async function writeArchive(path: string, plan: ExportPlan, openBlob: Ope
     for (const [digest, size] of plan.blobs) {
       opts.signal?.throwIfAborted();
       const blob = await openBlob(digest);
-      if (blob.size !== size) throw new Error(`Blob ${digest} is ${blob.size} bytes in the registry but ${size} in its manifest.`);
+      if (blob.size !== size) {
+        blob.stream.destroy(); // close its file
+        throw new Error(`Blob ${digest} is ${blob.size} bytes in the registry but ${size} in its manifest.`);
+      }
       blob.stream.on('data', (c: Buffer) => opts.onProgress?.((done += c.length), total));
       await addStream(pack, blobPath(digest), size, blob.stream, opts.signal);
     }
