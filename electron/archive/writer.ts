@@ -9,6 +9,7 @@
  *
  * The file appears only when whole: written to a temp file beside the target, fsynced, renamed.
  */
+import type { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
@@ -33,7 +34,7 @@ export interface ManifestSource {
 }
 
 /** Blob bytes by digest (content-addressed, so from anywhere in the store). */
-export type OpenBlob = (digest: string) => Promise<{ size: number; stream: NodeJS.ReadableStream }>;
+export type OpenBlob = (digest: string) => Promise<{ size: number; stream: Readable }>;
 
 export interface ExportRoot {
   /** 'repo:tag' when the image was named by a tag; written as RepoTags and ref.name annotations. */
