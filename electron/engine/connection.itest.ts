@@ -84,7 +84,7 @@ describe.skipIf(!canRun)(`engine connection (${skipReason})`, () => {
     await expect(s.listImages()).resolves.toEqual([]);
   });
 
-  it('discovers the engine through a docker context after a dead DOCKER_HOST', async () => {
+  it('discovers the engine through a docker context after a dead DOCKER_HOST, and warns that it fell back', async () => {
     const home = join(root, 'home');
     const id = createHash('sha256').update('berth-test').digest('hex');
     mkdirSync(join(home, '.docker', 'contexts', 'meta', id), { recursive: true });
@@ -97,6 +97,8 @@ describe.skipIf(!canRun)(`engine connection (${skipReason})`, () => {
     const status = await s.getStatus();
     expect(status).toMatchObject({ connected: true, endpoint: { kind: 'unix', address: socket, source: 'context:berth-test' } });
     expect(status.tried?.[0]).toMatchObject({ source: 'DOCKER_HOST', error: 'no socket there' });
+    // Connected, but not where DOCKER_HOST pointed: the status says so (the UI shows it as a banner).
+    expect(status.warning).toMatch(/^DOCKER_HOST \(.*nothing\.sock\) did not answer — no socket there\. Berth is using .* \(context:berth-test\) instead/);
   });
 
   it('reaches an engine over tcp:// (DOCKER_HOST), through a TCP hop to the real socket', async () => {

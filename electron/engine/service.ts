@@ -144,6 +144,8 @@ export class EngineService {
           arch: v.Arch,
           tried: [...tried, publicEndpoint(candidate)],
         };
+        const warning = fallbackWarning(tried, candidate);
+        if (warning) status.warning = warning;
         this.setStatus(status, docker, candidate);
         return this.status();
       } catch (err) {
@@ -742,4 +744,12 @@ function layerProgress(ctx: JobContext): (m: JsonMessage) => void {
                   : status,
     );
   };
+}
+
+/** When an endpoint the user named (DOCKER_HOST, a docker context) failed and a later one answered. */
+export function fallbackWarning(failed: EngineEndpoint[], used: EngineCandidate): string | undefined {
+  const named = failed.find((t) => t.source === 'DOCKER_HOST' || t.source.startsWith('context:'));
+  if (!named) return undefined;
+  const which = named.source === 'DOCKER_HOST' ? 'DOCKER_HOST' : `Docker context "${named.source.slice('context:'.length)}"`;
+  return `${which} (${named.address}) did not answer${named.error ? ` — ${named.error}` : ''}. Berth is using ${used.address} (${used.source}) instead: images you change here are on that engine.`;
 }

@@ -23,6 +23,11 @@ export interface EngineStatus {
   apiVersion?: string;
   os?: string;
   arch?: string;
+  /**
+   * Connected, but not to the engine the user configured (DOCKER_HOST or the docker context did not answer
+   * and a later candidate did): say so, or images would be removed from an engine the user did not mean.
+   */
+  warning?: string;
   /** When not connected: what went wrong and what the user can do about it. */
   error?: string;
   hint?: string;

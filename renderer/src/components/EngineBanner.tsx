@@ -28,6 +28,19 @@ export function EngineBanner() {
       </div>
     );
   }
+  if (status?.connected && status.warning) {
+    return (
+      <div className="banner warn" role="alert" aria-label="Engine status">
+        <div style={{ flex: 1 }}>
+          <strong>Not the engine you configured.</strong>
+          <div>{status.warning}</div>
+        </div>
+        <button type="button" className="btn" disabled={checking} onClick={() => void load(true)}>
+          {checking ? 'Checking…' : 'Retry now'}
+        </button>
+      </div>
+    );
+  }
   if (!status || status.connected) return null;
   const tried = status.tried?.map((t) => `${t.address} (${t.source})`).join(', ');
   return (
