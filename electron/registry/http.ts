@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendFileRange } from './send-file';
+import { isLoopback } from '../app/loopback';
 import { isDigest, isRepositoryName } from '../../shared/digest';
 import { MediaType } from '../../shared/media-types';
 import { BerthError } from '../../shared/errors';
@@ -173,8 +174,6 @@ export interface RegistryHttpOptions {
   loopbackOnly?: boolean;
 }
 
-const loopbackHostname = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
-
 /**
  * Web pages must not reach the registry. A page the user visits can POST to http://127.0.0.1:5000 without
  * any CORS check (a "simple" request) and so write blobs and repositories; with DNS rebinding it could read
@@ -189,7 +188,7 @@ function refuseBrowsers(req: IncomingMessage, loopbackOnly: boolean): void {
   }
   if (loopbackOnly) {
     const hostname = (req.headers.host ?? '').replace(/:\d+$/, '');
-    if (!loopbackHostname.test(hostname)) {
+    if (!isLoopback(hostname)) {
       throw new RegistryError('DENIED', `This registry listens on loopback only; address it as localhost or 127.0.0.1, not "${hostname.slice(0, 100)}".`);
     }
   }

@@ -6,6 +6,7 @@
  * Binding: 127.0.0.1 also binds ::1 on the same port when the machine has IPv6, because `localhost` may
  * resolve to either; a port that is taken gives a clear error with a free port to try instead.
  */
+import { isLoopback } from '../app/loopback';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -30,11 +31,12 @@ const UPLOAD_SWEEP_EVERY_MS = 60 * 60 * 1000;
 /** registry.changed is coalesced: a push of 500 manifests should not make the UI re-read 1,000 times. */
 const CHANGE_EVENT_DELAY_MS = 250;
 
-const isLoopback = (host: string) => host === '127.0.0.1' || host === 'localhost' || host === '::1';
+/** Addresses a client reaches by typing `localhost` (what the status shows them to type). */
+const reachedAsLocalhost = (host: string) => host === '127.0.0.1' || host === 'localhost' || host === '::1';
 
 /** What a client types to reach the registry: docker treats localhost and 127.0.0.0/8 as plain-HTTP-allowed. */
 function clientAddress(host: string, port: number): string {
-  if (isLoopback(host) || host === '0.0.0.0' || host === '::') return `localhost:${port}`;
+  if (reachedAsLocalhost(host) || host === '0.0.0.0' || host === '::') return `localhost:${port}`;
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 

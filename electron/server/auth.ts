@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
+import { isLoopback } from '../app/loopback';
 import { tokenParam } from '../../shared/bridge';
 
 export function newToken(): string {
@@ -27,11 +28,7 @@ export function requestToken(req: IncomingMessage, url: URL): string | undefined
   return url.searchParams.get(tokenParam) ?? undefined;
 }
 
-export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '');
-  if (h === 'localhost' || h === '::1') return true;
-  return isIP(h) === 4 && h.startsWith('127.');
-}
+export { isLoopback };
 
 const isWildcard = (host: string) => host === '0.0.0.0' || host === '::' || host === '';
 
