@@ -94,15 +94,7 @@ export class HashingFileWriter extends Writable {
     let expected = 0;
     for (const b of buffers) expected += b.length;
     const written = (await this.fh.writev(buffers, this.position)).bytesWritten;
-    if (written < expected) {
-      const rest = Buffer.concat(buffers).subarray(written);
-      let off = 0;
-      while (off < rest.length) {
-        const { bytesWritten } = await this.fh.write(rest, off, rest.length - off, this.position + written + off);
-        if (bytesWritten === 0) throw Object.assign(new Error('No space left on device'), { code: 'ENOSPC' });
-        off += bytesWritten;
-      }
-    }
+    if (written < expected) await writeWhole(this.fh, Buffer.concat(buffers).subarray(written), this.position + written);
     this.position += expected;
     this.unsynced += expected;
   }
@@ -348,5 +340,18 @@ export class BlobFiles {
     const hash = createHash(p.algorithm);
     for await (const chunk of createReadStream(this.path(digest), { highWaterMark: READ_CHUNK, signal })) hash.update(chunk as Buffer);
     return `${p.algorithm}:${hash.digest('hex')}`;
+  }
+}
+
+/**
+ * write() may write fewer bytes than asked (a nearly full disk): keep writing the rest; a write of 0 bytes
+ * means no space. `position` null appends (files opened for append, like the index journal).
+ */
+export async function writeWhole(fh: FileHandle, buf: Buffer, position: number | null): Promise<void> {
+  let off = 0;
+  while (off < buf.length) {
+    const { bytesWritten } = await fh.write(buf, off, buf.length - off, position === null ? null : position + off);
+    if (bytesWritten === 0) throw Object.assign(new Error('No space left on device'), { code: 'ENOSPC' });
+    off += bytesWritten;
   }
 }

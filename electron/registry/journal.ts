@@ -7,6 +7,7 @@
 import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fsyncDir } from '../app/atomic';
+import { writeWhole } from './blobs';
 
 export interface ReplayResult<R> {
   records: R[];
@@ -66,7 +67,7 @@ export class Journal<R> {
     if (!this.fh) throw new Error('journal is not open');
     const line = Buffer.from(JSON.stringify(record) + '\n');
     try {
-      await writeWhole(this.fh, line);
+      await writeWhole(this.fh, line, null); // a short write would glue a half record to the next one
       await this.fh.datasync();
     } catch (err) {
       // Disk full mid-line: cut the partial record off so the next append starts on a clean line.
@@ -90,7 +91,7 @@ export class Journal<R> {
       const flush = async () => {
         if (batch.length === 0) return;
         const buf = Buffer.from(batch.join(''));
-        await writeWhole(out, buf);
+        await writeWhole(out, buf, null);
         size += buf.length;
         batch = [];
       };
@@ -119,16 +120,3 @@ export class Journal<R> {
   }
 }
 
-/**
- * write() may write fewer bytes than asked (a nearly full disk). Keep writing the rest; a write of 0 bytes
- * means no space. Without this a short write would count a half record as written, and the next record
- * would be glued to it — both lost on replay.
- */
-async function writeWhole(fh: FileHandle, buf: Buffer): Promise<void> {
-  let off = 0;
-  while (off < buf.length) {
-    const { bytesWritten } = await fh.write(buf, off, buf.length - off, null);
-    if (bytesWritten === 0) throw Object.assign(new Error('No space left on device'), { code: 'ENOSPC' });
-    off += bytesWritten;
-  }
-}
