@@ -16,6 +16,7 @@ import { RegistryService } from '../registry/service';
 import { registryHandlers } from '../registry/api';
 import { ArchiveService } from '../archive/service';
 import { archiveHandlers } from '../archive/api';
+import { ExportCache } from '../archive/exports';
 
 export interface BackendConfig {
   mode: AppInfo['mode'];
@@ -36,6 +37,8 @@ export interface Services {
   engine: EngineService;
   registry: RegistryService;
   archive: ArchiveService;
+  /** Archives prepared for a drag out of the window or a download (<data>/exports). */
+  exports: ExportCache;
   log: (line: string) => void;
 }
 
@@ -55,7 +58,8 @@ export function createBackend(config: BackendConfig): Backend {
   const engine = new EngineService({ events, log, dockerHost: config.dockerHost });
   const registry = new RegistryService({ dataDir: config.dataDir, events, log });
   const archive = new ArchiveService({ dataDir: config.dataDir, registry, engine, jobs, log });
-  const services: Services = { config, events, jobs, engine, registry, archive, log };
+  const exports = new ExportCache({ dataDir: config.dataDir, archive, jobs, log });
+  const services: Services = { config, events, jobs, engine, registry, archive, exports, log };
 
   const handlers: BerthHandlers = {
     'app.info': async () => ({ version: config.version, mode: config.mode, dataDir: config.dataDir, platform: platform() }),
@@ -79,6 +83,7 @@ export function createBackend(config: BackendConfig): Backend {
     services,
     async start() {
       engine.watch();
+      exports.start();
       const saved = readSettings(config.store).registry;
       if (config.registry !== false) {
         const host = config.registry?.host ?? saved.host;
@@ -89,6 +94,7 @@ export function createBackend(config: BackendConfig): Backend {
     },
     async close() {
       await jobs.close();
+      exports.close();
       engine.close();
       await registry.close();
     },

@@ -18,6 +18,7 @@ import { previewArchive } from './preview';
 import { ensureFreeSpace, importIntoRegistry, type ImportProgress } from './registry-import';
 import { planExport, planSize, writeArchive, writeStreamAtomic, type ExportRoot, type ManifestSource } from './writer';
 import { describeReadError } from './tar-entries';
+import { writeOciFromDockerSave } from './engine-export';
 
 export interface ArchiveServiceOptions {
   dataDir: string;
@@ -121,7 +122,12 @@ export class ArchiveService {
     const dir = await stat(dirname(req.path)).catch(() => undefined);
     if (!dir?.isDirectory()) throw new BerthError('INVALID_INPUT', `The folder ${dirname(req.path)} does not exist.`);
     const title = `Export ${req.images.join(', ')} from the ${req.from}`;
-    return this.options.jobs.start('export', title, (ctx) => (req.from === 'registry' ? this.exportFromRegistry(req, ctx) : this.exportFromEngine(req, ctx)));
+    return this.options.jobs.start('export', title, (ctx) => this.writeExport(req, ctx));
+  }
+
+  /** The work of an export job, to a path already checked; prepared exports (exports.ts) run it too. */
+  writeExport(req: ExportRequest, ctx: JobContext): Promise<ArchiveExportResult> {
+    return req.from === 'registry' ? this.exportFromRegistry(req, ctx) : this.exportFromEngine(req, ctx);
   }
 
   private async exportFromRegistry(req: ExportRequest, ctx: JobContext): Promise<ArchiveExportResult> {
@@ -155,11 +161,32 @@ export class ArchiveService {
   }
 
   private async exportFromEngine(req: ExportRequest, ctx: JobContext): Promise<ArchiveExportResult> {
-    ctx.message('The engine is writing the archive');
+    if (req.format === 'docker') {
+      ctx.message('The engine is writing the archive');
+      const stream = await this.options.engine.saveImages(req.images, ctx.signal);
+      // The engine's own `docker save` output, byte for byte (Docker 25+ puts an OCI layout inside it).
+      const size = await writeStreamAtomic(req.path, stream, { signal: ctx.signal, onProgress: (done) => ctx.setDone(done) });
+      return { path: req.path, size, format: 'docker', images: req.images };
+    }
+    // The engine's images are the size of what `docker save` sends: spooled once, then written once.
+    const sizes = await Promise.all(req.images.map((ref) => this.options.engine.inspectImage(ref).then((i) => i.size)));
+    const estimate = sizes.reduce((n, s) => n + s, 0);
+    await ensureFreeSpace(dirname(req.path), 2 * estimate, 'The export (a spool of the engine\'s archive, then the OCI archive)');
+    ctx.setTotal(2 * estimate);
+    ctx.message('Reading the engine\'s docker save');
     const stream = await this.options.engine.saveImages(req.images, ctx.signal);
-    const size = await writeStreamAtomic(req.path, stream, { signal: ctx.signal, onProgress: (done) => ctx.setDone(done) });
-    // The engine writes its own format: docker-archive (Docker 25+ adds the OCI layout inside it).
-    return { path: req.path, size, format: 'docker', images: req.images };
+    let read = 0;
+    const { size } = await writeOciFromDockerSave(stream, req.path, {
+      signal: ctx.signal,
+      onRead: (bytes) => ctx.setDone((read = bytes)),
+      onProgress: (done, total) => {
+        if (done === 0 || read === 0) return;
+        ctx.message(`Writing ${req.path}`);
+        ctx.setTotal(read + total);
+        ctx.setDone(read + done);
+      },
+    });
+    return { path: req.path, size, format: 'oci', images: req.images };
   }
 }
 

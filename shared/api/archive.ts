@@ -60,6 +60,32 @@ export interface ArchiveExportResult {
   images: string[];
 }
 
+/**
+ * An archive Berth wrote into its own cache so it can leave the app as a file: dragged out of the desktop
+ * window, or downloaded from `berth serve` (GET /api/exports/<id>). The result of a prepareExport job.
+ */
+export interface PreparedExport {
+  /** 32 random hex digits; the only way to name it (never a path). */
+  id: string;
+  /** The file name the desktop or the browser shows, e.g. 'team-app_v1.tar'. */
+  name: string;
+  size: number;
+  format: 'oci' | 'docker';
+  images: string[];
+}
+
+/** What to export: the same choices for a file at a path and for a prepared export. */
+const exportSelection = {
+  from: z.enum(['registry', 'engine']),
+  /** Registry: 'repo:tag' or 'repo@digest'; engine: image references or ids. */
+  images: z.array(z.string().min(1)).min(1),
+  format: z.enum(['oci', 'docker']),
+  /** Registry exports: include referrers (signatures, SBOMs). */
+  referrers: z.boolean().optional(),
+};
+const prepareExportInput = z.object(exportSelection).strict();
+export type PrepareExportRequest = z.output<typeof prepareExportInput>;
+
 export const archiveMethods = {
   'archive.preview': method(z.object({ source: archiveSource }).strict()).returns<ArchivePreview>(),
   'archive.import': method(
@@ -74,17 +100,7 @@ export const archiveMethods = {
       })
       .strict(),
   ).returns<JobSnapshot>(),
-  'archive.export': method(
-    z
-      .object({
-        from: z.enum(['registry', 'engine']),
-        /** Registry: 'repo:tag' or 'repo@digest'; engine: image references or ids. */
-        images: z.array(z.string().min(1)).min(1),
-        format: z.enum(['oci', 'docker']),
-        path: z.string().min(1),
-        /** Registry exports: include referrers (signatures, SBOMs). */
-        referrers: z.boolean().optional(),
-      })
-      .strict(),
-  ).returns<JobSnapshot>(),
+  'archive.export': method(z.object({ ...exportSelection, path: z.string().min(1) }).strict()).returns<JobSnapshot>(),
+  /** Export into Berth's cache for a drag out of the window or a download; the job's result is a PreparedExport. */
+  'archive.prepareExport': method(prepareExportInput).returns<JobSnapshot>(),
 };
