@@ -1,12 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventBus } from '../app/events';
+import type { EngineStatus } from '../../shared/api/engine';
 import type { BerthEvent } from '../../shared/events';
 import { connectionHint, describeConnectionError, EngineService } from './service';
-import { rejection } from './itest-helpers';
+import { rejection, waitFor } from './itest-helpers';
 
 let dir: string;
 let events: BerthEvent[];
@@ -87,5 +90,102 @@ describe('connection errors and hints', () => {
     const hint = connectionHint([{ kind: 'unix', address: '/Users/me/.docker/run/docker.sock', source: 'docker-desktop', error: 'no socket there' }], 'darwin');
     expect(hint).toMatch(/^Start Docker Desktop \(or Colima/);
     expect(hint).toContain('Tried: /Users/me/.docker/run/docker.sock (no socket there).');
+  });
+});
+
+/**
+ * Just enough of the Engine API on a unix socket for the connection logic: /_ping (answers 500 while
+ * `healthy` is false), /version, and an /events stream held open. Records when each /_ping came.
+ */
+function fakeEngine(path: string, name: string): { pings: number[]; healthy: boolean; close(): Promise<void> } {
+  const state = { pings: [] as number[], healthy: true, close: async () => {} };
+  const open = new Set<import('node:net').Socket>();
+  const http: HttpServer = createHttpServer((req, res) => {
+    if (req.url?.endsWith('/_ping')) {
+      state.pings.push(Date.now());
+      res.writeHead(state.healthy ? 200 : 500).end(state.healthy ? 'OK' : 'down');
+    } else if (req.url?.includes('/version')) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ Version: name, ApiVersion: '1.41', Os: 'linux', Arch: 'amd64' }));
+    } else if (req.url?.includes('/events')) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.flushHeaders();
+    } else res.writeHead(404).end();
+  });
+  http.on('connection', (c) => {
+    open.add(c);
+    c.on('close', () => open.delete(c));
+  });
+  http.listen(path);
+  state.close = () => {
+    for (const c of open) c.destroy();
+    return new Promise<void>((r) => http.close(() => r()));
+  };
+  return state;
+}
+
+describe('switching back to the engine the user named', () => {
+  const engines: Array<{ close(): Promise<void> }> = [];
+  afterEach(async () => {
+    for (const e of engines.splice(0)) await e.close();
+  });
+
+  /** DOCKER_HOST names an engine that is down (answers 500); the current docker context's engine is up. */
+  function namedAndFallback(bus: EventBus) {
+    const namedSock = join(dir, 'named.sock');
+    const fallbackSock = join(dir, 'fallback.sock');
+    const named = fakeEngine(namedSock, 'named');
+    const fallback = fakeEngine(fallbackSock, 'fallback');
+    engines.push(named, fallback);
+    named.healthy = false;
+    const home = join(dir, 'home');
+    const id = createHash('sha256').update('fb').digest('hex');
+    mkdirSync(join(home, '.docker', 'contexts', 'meta', id), { recursive: true });
+    writeFileSync(join(home, '.docker', 'config.json'), JSON.stringify({ currentContext: 'fb' }));
+    writeFileSync(join(home, '.docker', 'contexts', 'meta', id, 'meta.json'), JSON.stringify({ Endpoints: { docker: { Host: `unix://${fallbackSock}` } } }));
+    service.close();
+    service = new EngineService({
+      events: bus,
+      log: () => {},
+      discovery: { env: { DOCKER_HOST: `unix://${namedSock}` }, home, platform: 'linux' },
+      preferredProbe: { minMs: 100, maxMs: 400 },
+      pingTimeoutMs: 500,
+    });
+    return { named, fallback, namedSock, fallbackSock };
+  }
+
+  it('pings DOCKER_HOST with backoff only while on the fallback, and switches back when it answers', async () => {
+    const bus = new EventBus();
+    const statuses: EngineStatus[] = [];
+    bus.subscribe((e) => e.type === 'engine.status' && statuses.push(e.status));
+    const { named, fallback, namedSock, fallbackSock } = namedAndFallback(bus);
+    service.watch();
+    await waitFor(() => statuses.find((s) => s.endpoint?.address === fallbackSock), 3000, 'the fallback');
+    expect(service.status().warning).toMatch(/^DOCKER_HOST .* did not answer/);
+
+    // Probes back off: the gaps between pings of the named endpoint grow to the cap, never beyond.
+    await waitFor(() => named.pings.length >= 6, 5000, 'six probes of DOCKER_HOST');
+    const gaps = named.pings.slice(1).map((t, i) => t - named.pings[i]);
+    expect(gaps[gaps.length - 1]).toBeGreaterThan(gaps[0] + 150);
+    expect(Math.max(...gaps)).toBeLessThan(400 + 300);
+
+    named.healthy = true;
+    const back = await waitFor(() => statuses.find((s) => s.endpoint?.address === namedSock), 3000, 'the switch back');
+    expect(back).toMatchObject({ connected: true, version: 'named', endpoint: { source: 'DOCKER_HOST' } });
+    expect(back.warning).toBeUndefined();
+
+    // On the named engine there is nothing to switch back to: no more probes anywhere.
+    const [namedPings, fallbackPings] = [named.pings.length, fallback.pings.length];
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(named.pings.length).toBe(namedPings);
+    expect(fallback.pings.length).toBe(fallbackPings);
+  });
+
+  it('does not probe when nothing is watched (the CLI connects once per command)', async () => {
+    const { named, fallbackSock } = namedAndFallback(new EventBus());
+    const status = await service.getStatus();
+    expect(status).toMatchObject({ connected: true, endpoint: { address: fallbackSock } });
+    expect(status.warning).toBeDefined();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(named.pings.length).toBe(1); // the connect itself, nothing after
   });
 });

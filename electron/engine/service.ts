@@ -4,7 +4,10 @@
  * Connection: discovery lists candidate endpoints; the first that answers `/_ping` wins. `watch()` follows
  * the engine's event stream, publishes `engine.images-changed` (debounced) when images or the containers
  * that use them change, and `engine.status` whenever the connection comes or goes; when the engine goes
- * away it retries with backoff and reconnects when it returns.
+ * away it retries with backoff and reconnects when it returns. When the engine the user named (DOCKER_HOST,
+ * the docker context) did not answer and Berth fell back to another one, it keeps pinging the named one
+ * (backoff, only while on the fallback) and switches back as soon as it answers: otherwise images would go
+ * on landing in the wrong engine until a restart.
  *
  * Errors: a socket that does not answer is ENGINE_UNAVAILABLE with a hint a person can act on; an engine
  * that answers with an error is ENGINE_ERROR with the engine's own message (NOT_FOUND / CONFLICT where
@@ -33,6 +36,8 @@ export interface EngineServiceOptions {
   retry?: { minMs: number; maxMs: number };
   /** How long an endpoint may take to answer /_ping before the next is tried. */
   pingTimeoutMs?: number;
+  /** While on a fallback: how often the endpoint the user named is pinged again (backoff), in ms. */
+  preferredProbe?: { minMs: number; maxMs: number };
   /** Quiet period before a burst of engine events becomes one `engine.images-changed`. */
   debounceMs?: number;
 }
@@ -63,6 +68,15 @@ export class EngineService {
   /** Ends the watch loop's backoff early (a refresh found the engine while the loop was waiting). */
   private wake?: () => void;
   private debounceTimer?: NodeJS.Timeout;
+  /**
+   * The endpoints the user named (DOCKER_HOST, the docker context) that failed before the one in use
+   * answered: empty unless Berth is on a fallback. The watch loop's probe pings them.
+   */
+  private preferred: EngineCandidate[] = [];
+  private probeTimer?: NodeJS.Timeout;
+  private probing = false;
+  private probeDelay: number;
+  private readonly probeBackoff: { minMs: number; maxMs: number };
   private readonly retry: { minMs: number; maxMs: number };
   private readonly pingTimeoutMs: number;
   private readonly debounceMs: number;
@@ -72,6 +86,8 @@ export class EngineService {
     this.retryDelay = this.retry.minMs;
     this.pingTimeoutMs = options.pingTimeoutMs ?? 3000;
     this.debounceMs = options.debounceMs ?? 250;
+    this.probeBackoff = options.preferredProbe ?? { minMs: 2000, maxMs: 30_000 };
+    this.probeDelay = this.probeBackoff.minMs;
   }
 
   // ── Connection ────────────────────────────────────────────────────────────────────────────────────
@@ -104,6 +120,7 @@ export class EngineService {
     this.closed = true;
     this.watching = false;
     clearTimeout(this.debounceTimer);
+    clearTimeout(this.probeTimer);
     this.wake?.(); // lets the watch loop see `closed` and end
     this.eventsAbort?.abort();
   }
@@ -146,6 +163,7 @@ export class EngineService {
         };
         const warning = fallbackWarning(tried, candidate);
         if (warning) status.warning = warning;
+        this.preferred = candidates.filter((c) => isNamed(c) && tried.some((t) => t.kind === c.kind && t.address === c.address));
         this.setStatus(status, docker, candidate);
         return this.status();
       } catch (err) {
@@ -162,6 +180,7 @@ export class EngineService {
       undefined,
       undefined,
     );
+    this.preferred = [];
     return this.status();
   }
 
@@ -186,12 +205,57 @@ export class EngineService {
     // A different engine answered first now: restart the event stream on it.
     if (moved && this.eventsAbort && !this.eventsAbort.signal.aborted) this.eventsAbort.abort();
     if (status.connected) this.wake?.();
+    if (moved) this.probeDelay = this.probeBackoff.minMs;
+    this.schedulePreferredProbe();
+  }
+
+  /** Arms the next ping of the named endpoints while watching on a fallback; disarms it otherwise. */
+  private schedulePreferredProbe(): void {
+    const onFallback = this.watching && !this.closed && this.current.connected && this.preferred.length > 0;
+    if (!onFallback) {
+      clearTimeout(this.probeTimer);
+      this.probeTimer = undefined;
+      return;
+    }
+    if (this.probeTimer || this.probing) return;
+    const delay = this.probeDelay;
+    this.probeDelay = Math.min(this.probeBackoff.maxMs, this.probeDelay * 2);
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = undefined;
+      void this.probePreferred();
+    }, delay);
+  }
+
+  /**
+   * One cheap `/_ping` to each named endpoint. When one answers, a full connect() (which tries the
+   * candidates in order, so the named one first) switches over, publishes engine.status without the
+   * warning and restarts the event stream on it; else the next probe waits longer.
+   */
+  private async probePreferred(): Promise<void> {
+    this.probing = true;
+    try {
+      let answered: EngineCandidate | undefined;
+      for (const candidate of this.preferred) {
+        if (await answersPing(candidate, this.pingTimeoutMs)) {
+          answered = candidate;
+          break;
+        }
+      }
+      if (answered && !this.closed) {
+        this.options.log(`engine: ${answered.address} (${answered.source}) answers again; switching back to it`);
+        await this.connect();
+      }
+    } finally {
+      this.probing = false;
+    }
+    this.schedulePreferredProbe();
   }
 
   private async watchCycle(): Promise<void> {
     while (this.watching && !this.closed) {
       const status = await this.connect();
       if (this.closed) return;
+      this.schedulePreferredProbe(); // connect() may have settled before watch() began
       if (!status.connected || !this.docker) {
         await this.backoff();
         continue;
@@ -589,6 +653,21 @@ export function createClient(c: EngineCandidate): Docker {
   }
 }
 
+/** True when the endpoint answers `/_ping` in time; any failure is simply "not yet". */
+async function answersPing(c: EngineCandidate, timeoutMs: number): Promise<boolean> {
+  try {
+    await (createClient(c) as unknown as UntypedCalls).ping({ abortSignal: AbortSignal.timeout(timeoutMs) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** An endpoint the user chose (as opposed to one found in a usual place). */
+function isNamed(e: EngineEndpoint): boolean {
+  return e.source === 'DOCKER_HOST' || e.source.startsWith('context:');
+}
+
 function publicEndpoint(c: EngineCandidate): EngineEndpoint {
   return { kind: c.kind, address: c.address, source: c.source, ...(c.tls ? { tls: true } : {}) };
 }
@@ -748,7 +827,7 @@ function layerProgress(ctx: JobContext): (m: JsonMessage) => void {
 
 /** When an endpoint the user named (DOCKER_HOST, a docker context) failed and a later one answered. */
 export function fallbackWarning(failed: EngineEndpoint[], used: EngineCandidate): string | undefined {
-  const named = failed.find((t) => t.source === 'DOCKER_HOST' || t.source.startsWith('context:'));
+  const named = failed.find(isNamed);
   if (!named) return undefined;
   const which = named.source === 'DOCKER_HOST' ? 'DOCKER_HOST' : `Docker context "${named.source.slice('context:'.length)}"`;
   return `${which} (${named.address}) did not answer${named.error ? ` — ${named.error}` : ''}. Berth is using ${used.address} (${used.source}) instead: images you change here are on that engine.`;
