@@ -44,7 +44,10 @@ function stem(image: string): string {
   if (hex) return `image_${hex[1].slice(0, 12)}`;
   const ref = parseReference(image);
   if (!ref.ok) return sanitize(image) || 'image';
-  const { path, tag, digest } = ref.value;
+  const { name, tag, digest } = ref.value;
+  // Docker's rule: a first component with a dot, a port or 'localhost' is a registry host, not part of the name.
+  const [first, ...rest] = name.split('/');
+  const path = rest.length > 0 && (/[.:]/.test(first) || first === 'localhost') ? rest.join('/') : name;
   const version = digest ? digest.replace(/^(\w+):(\w{12})\w*$/, '$1-$2') : tag;
   return [sanitize(path.replace(/\//g, '-')), version && sanitize(version)].filter(Boolean).join('_') || 'image';
 }

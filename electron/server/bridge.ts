@@ -6,13 +6,17 @@
  *   POST /api/call/<method>   JSON input → 200 + Envelope
  *   GET  /api/events          server-sent events
  *   PUT  /api/uploads?name=F  the file's bytes → Envelope<{ uploadId, size }>
+ *   GET  /api/exports/<id>    a prepared export's archive, as a download (electron/archive/exports.ts)
  *   anything else             the built UI (when a UI root is given)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { open } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { apiPrefix } from '../../shared/bridge';
 import type { Envelope } from '../../shared/contract';
 import { BerthError, toErrorInfo, type ErrorCode } from '../../shared/errors';
 import type { Dispatch } from '../app/dispatch';
+import { resolvePreparedExport } from '../archive/exports';
 import { checkHostAndOrigin, requestToken, tokenMatches } from './auth';
 import { openEventStream, type Subscribe } from './sse';
 import { receiveUpload } from './uploads';
@@ -75,6 +79,37 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
+/**
+ * GET /api/exports/<id>: a prepared export streamed from its file (a browser's download, or a file dragged
+ * out of the page with DownloadURL). Any id that is not one of the cache's — a path, `../`, an id since
+ * removed — is a 404. Length and bytes come from one open file, so a sweep removing it mid-way changes nothing.
+ */
+async function sendPreparedExport(req: IncomingMessage, res: ServerResponse, dataDir: string, id: string): Promise<void> {
+  let found;
+  try {
+    found = resolvePreparedExport(dataDir, id, { touch: true });
+  } catch (err) {
+    return sendError(res, 404, 'NOT_FOUND', err instanceof BerthError && err.code === 'NOT_FOUND' ? err.message : 'No prepared export has that id.');
+  }
+  const file = await open(found.path, 'r');
+  try {
+    const { size } = await file.stat();
+    res.writeHead(200, {
+      'Content-Type': 'application/x-tar',
+      'Content-Length': size,
+      // Names are [A-Za-z0-9._-] only (exportFileName), so the plain quoted form is exact.
+      'Content-Disposition': `attachment; filename="${found.name}"`,
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+    });
+    if (req.method === 'HEAD') return void res.end();
+    // pipeline closes the file when the client goes away mid-download.
+    await pipeline(file.createReadStream({ highWaterMark: 1 << 20, autoClose: false }), res).catch(() => res.destroy());
+  } finally {
+    await file.close();
+  }
+}
+
 export function createBridgeHandler(opts: BridgeOptions): BridgeHandler {
   const streams = new Set<() => void>();
   const log = opts.log ?? (() => {});
@@ -128,6 +163,10 @@ export function createBridgeHandler(opts: BridgeOptions): BridgeHandler {
         if (!res.destroyed) sendEnvelope(res, 400, { ok: false, error: toErrorInfo(err) });
       }
       return;
+    }
+    if (route.startsWith('/exports/')) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, 'INVALID_INPUT', 'Exports are downloaded with GET.');
+      return sendPreparedExport(req, res, opts.dataDir, route.slice('/exports/'.length));
     }
     sendError(res, 404, 'NOT_FOUND', `No such bridge route: ${url.pathname}`);
   };
