@@ -3,61 +3,36 @@
  * archive is caught before the user commits to an import); small JSON blobs — manifests, indexes,
  * configs — are kept in memory, under a total cap, because resolving the images needs them.
  */
-import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import type { ArchiveImage, ArchivePreview } from '../../shared/api/archive';
 import { invalid, type TarPassOptions } from './tar-entries';
-import { scanArchive, startsGzip, type BlobSink, type BlobWrite, type StoredBlob } from './scan';
+import { scanArchive, type BlobSink, type BlobWrite, type StoredBlob } from './scan';
+import { BlobHasher } from './blob-hash';
 import { MAX_CONFIG_BYTES, resolveArchive, type ResolvedArchive } from './resolve';
 
 const MAX_CAPTURED_TOTAL = 64 << 20;
-
-/** The digest algorithm a digest string names (sha256 unless it says sha512). */
-export const algorithmOf = (digest: string | undefined) => (digest?.startsWith('sha512:') ? 'sha512' : 'sha256');
-
-export function digestMismatch(info: BlobWrite, actual: string) {
-  return invalid(`The archive entry ${info.path} is damaged: its content hashes to ${actual}, not the digest its name promises.`, {
-    entry: info.path,
-    expected: info.digest,
-    actual,
-  });
-}
 
 export class PreviewSink implements BlobSink {
   private captured = new Map<string, Buffer>();
   private capturedBytes = 0;
 
   async write(body: AsyncIterable<Buffer>, info: BlobWrite): Promise<StoredBlob> {
-    const algorithm = algorithmOf(info.digest);
-    const hash = createHash(algorithm);
-    // A layer's diff_id is always sha256; compute it only when the blob is hashed with something else.
-    const diffHash = algorithm === 'sha256' ? undefined : createHash('sha256');
+    const hasher = new BlobHasher(info);
     const keep = info.size <= MAX_CONFIG_BYTES && this.capturedBytes + info.size <= MAX_CAPTURED_TOTAL;
-    let first = true;
-    let looksJson = false;
-    let gzipped = false;
+    let looksJson: boolean | undefined;
     const chunks: Buffer[] = [];
-    let size = 0;
     for await (const chunk of body) {
-      if (first && chunk.length > 0) {
-        looksJson = /^\s*[{[]/.test(chunk.subarray(0, 16).toString('latin1'));
-        gzipped = startsGzip(chunk);
-        first = false;
-      }
-      hash.update(chunk);
-      diffHash?.update(chunk);
-      size += chunk.length;
+      if (looksJson === undefined && chunk.length > 0) looksJson = /^\s*[{[]/.test(chunk.subarray(0, 16).toString('latin1'));
+      hasher.update(chunk);
       if (keep && looksJson) chunks.push(chunk);
     }
-    const digest = `${algorithm}:${hash.digest('hex')}`;
-    if (info.digest && digest !== info.digest) throw digestMismatch(info, digest);
+    // A layer the archive holds compressed has no diff_id here: it is checked on import, where the bytes are kept.
+    const stored = hasher.finish();
     if (keep && looksJson) {
-      this.captured.set(digest, Buffer.concat(chunks));
-      this.capturedBytes += size;
+      this.captured.set(stored.digest, Buffer.concat(chunks));
+      this.capturedBytes += stored.size;
     }
-    // A layer the archive holds compressed: its diff_id is checked on import, where the bytes are kept.
-    if (gzipped) return { digest, size, gzipped };
-    return { digest, size, diffId: diffHash ? `sha256:${diffHash.digest('hex')}` : digest, gzipped };
+    return stored;
   }
 
   async read(digest: string, max: number): Promise<Buffer> {

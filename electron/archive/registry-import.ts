@@ -12,17 +12,16 @@ import { createHash } from 'node:crypto';
 import { statfs, stat } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { ParallelGzip } from './parallel-gzip';
 import { explainRepositoryName, isRepositoryName, isTag } from '../../shared/digest';
 import { BerthError } from '../../shared/errors';
 import type { ArchiveImportResult } from '../../shared/api/archive';
-import type { RegistryStore } from '../registry/store';
+import type { PushInFlight, RegistryStore } from '../registry/store';
 import { RegistryError } from '../registry/errors';
 import { invalid } from './tar-entries';
 import { scanArchive, startsGzip, type BlobSink, type BlobWrite, type StoredBlob } from './scan';
 import { resolveArchive, splitImageName, type ResolvedArchive, type ResolvedImage } from './resolve';
-import { algorithmOf, digestMismatch } from './preview';
+import { algorithmOf, digestMismatch, gunzipDigest } from './blob-hash';
 
 /** Items below this size get no row of their own in the job (configs, VERSION files): noise. */
 const ITEM_MIN_BYTES = 1 << 20;
@@ -34,9 +33,18 @@ export interface ImportProgress {
   item(id: string, label: string, total: number): { progress(done: number): void; status(s: string): void };
 }
 
+/** One image's own repository and tags; `image` is its index in the archive, a digest, or a name it carries. */
+export interface ImageOverride {
+  image: number | string;
+  repository?: string;
+  tags?: string[];
+}
+
 export interface RegistryImportOptions {
   repository?: string;
   tags?: string[];
+  /** Per-image choices for an archive with several images. */
+  overrides?: ImageOverride[];
   /** gzip legacy layers on the way in (OCI layout blobs are always kept as they are: their digests are the image's). */
   compress?: boolean;
   signal?: AbortSignal;
@@ -53,11 +61,14 @@ export class RegistrySink implements BlobSink {
   constructor(
     private readonly store: RegistryStore,
     private readonly options: Pick<RegistryImportOptions, 'compress' | 'signal' | 'progress'>,
+    /** The import as a push in flight: every blob it writes or finds is held, so GC keeps it until the commit. */
+    private readonly push?: PushInFlight,
   ) {}
 
   async write(body: AsyncIterable<Buffer>, info: BlobWrite): Promise<StoredBlob> {
     const { signal, progress } = this.options;
     const row = info.size >= ITEM_MIN_BYTES ? progress?.item(info.path, info.path, info.size) : undefined;
+    if (info.digest) this.push?.hold(info.digest); // before the check: GC cannot take it between check and link
     if (info.digest && (await this.store.hasBlob(info.digest)) === info.size) {
       // Content-addressed: the store already holds these exact bytes; skip the copy. Touch it so GC
       // (which spares recently used blobs) does not sweep it before this import links it.
@@ -127,20 +138,12 @@ export class RegistrySink implements BlobSink {
 
   /** Our own later writes of a blob we created touch it too; they must not count as someone else's. */
   private wrote(w: { digest: string; created: boolean }): void {
+    this.push?.hold(w.digest);
     if (w.created || this.created.has(w.digest)) this.created.set(w.digest, Date.now());
   }
 
   async uncompressedDigest(digest: string): Promise<string> {
-    const blob = await this.store.openBlob(digest);
-    const hash = createHash('sha256');
-    const gunzip = createGunzip();
-    gunzip.on('data', (c: Buffer) => hash.update(c));
-    try {
-      await pipeline(blob.stream, gunzip, { signal: this.options.signal });
-    } catch (err) {
-      throw invalid(`A compressed layer in the archive (${digest}) does not decompress: ${(err as Error).message}.`, { digest });
-    }
-    return `sha256:${hash.digest('hex')}`;
+    return gunzipDigest((await this.store.openBlob(digest)).stream, digest, this.options.signal);
   }
 
   async read(digest: string, max: number): Promise<Buffer> {
@@ -194,37 +197,65 @@ export function validateTarget(repository: string | undefined, tags: string[] | 
   }
 }
 
+/** Does `key` name this image (the index-th of the archive)? */
+function overrideMatches(key: number | string, image: ResolvedImage, index: number): boolean {
+  if (typeof key === 'number') return key === index;
+  if (key === image.root.digest || image.platforms.some((p) => p.config.digest === key || p.manifestDigest === key)) return true;
+  // A name as the archive gives it, or in any spelling that means the same (docker.io/library/alpine:3.20 = alpine:3.20).
+  const wanted = splitImageName(key);
+  return image.names.some((n) => n === key || (wanted.repository !== undefined && wanted.tag !== undefined && JSON.stringify(splitImageName(n)) === JSON.stringify(wanted)));
+}
+
+/** The override for each image (by the archive's order), refusing one that names no image or two. */
+export function matchOverrides(images: readonly ResolvedImage[], overrides: readonly ImageOverride[] = []): Map<ResolvedImage, ImageOverride> {
+  const out = new Map<ResolvedImage, ImageOverride>();
+  for (const o of overrides) {
+    const matched = images.filter((img, i) => overrideMatches(o.image, img, i));
+    const label = typeof o.image === 'number' ? `#${o.image + 1}` : `"${o.image}"`;
+    if (matched.length === 0) {
+      throw new BerthError('INVALID_INPUT', `No image in the archive matches ${label}; name an image by its position (1 to ${images.length}), a name it carries, its manifest digest or its image ID.`, { image: o.image });
+    }
+    if (matched.length > 1) throw new BerthError('INVALID_INPUT', `${label} matches ${matched.length} images in the archive; name one by its position or digest.`, { image: o.image });
+    if (out.has(matched[0])) throw new BerthError('INVALID_INPUT', `Image ${label} is chosen twice; give each image one repository and one set of tags.`, { image: o.image });
+    validateTarget(o.repository, o.tags);
+    out.set(matched[0], o);
+  }
+  return out;
+}
+
 /**
- * Where each image goes: the chosen repository or the one its archive name says; the chosen tags, or the
- * archive's own (else 'latest'). Referrers (signatures, SBOMs) follow their subject, untagged.
+ * Where each image goes: its override's repository and tags, else the chosen repository, else the one its
+ * archive name says; the chosen tags, or the archive's own (else 'latest'). Referrers (signatures, SBOMs)
+ * follow their subject, untagged.
  */
-export function placeImages(resolved: ResolvedArchive, repository?: string, tags?: string[]): Placement[] {
+export function placeImages(resolved: ResolvedArchive, repository?: string, tags?: string[], overrides?: readonly ImageOverride[]): Placement[] {
   const placements: Placement[] = [];
-  const bySubject = new Map<string, Placement>();
+  const chosen = matchOverrides(resolved.images, overrides);
   const ordered = [...resolved.images].sort((a, b) => Number(!!a.subject) - Number(!!b.subject));
-  const primaries = ordered.filter((i) => !i.subject).length;
+  const primaries = ordered.filter((i) => !i.subject && !chosen.get(i)?.tags?.length).length;
   if (tags?.length && primaries > 1 && !repository) {
-    throw new BerthError('INVALID_INPUT', `The archive holds ${primaries} images; choosing tags applies to one. Choose a repository too, or import without tags to keep the archive's names.`);
+    throw new BerthError('INVALID_INPUT', `The archive holds ${primaries} images; choosing tags applies to one. Choose a repository too, give each image its own (overrides, --map), or import without tags to keep the archive's names.`);
   }
   for (const image of ordered) {
     const names = image.names.map(splitImageName);
+    const own = chosen.get(image);
     if (image.subject) {
       const owner = placements.find((p) => p.image.manifests.some((m) => m.digest === image.subject));
-      const repo = repository ?? owner?.repository ?? names.find((n) => n.repository)?.repository;
+      const repo = own?.repository ?? repository ?? owner?.repository ?? names.find((n) => n.repository)?.repository;
       if (!repo) throw new BerthError('INVALID_INPUT', 'The archive holds a referrer whose subject is not in it; choose a repository.');
-      placements.push({ image, repository: repo, tags: [] });
+      placements.push({ image, repository: repo, tags: own?.tags ?? [] });
       continue;
     }
-    const repo = repository ?? names.find((n) => n.repository)?.repository;
+    const chosenRepo = own?.repository ?? repository;
+    const repo = chosenRepo ?? names.find((n) => n.repository)?.repository;
     if (!repo) {
       throw new BerthError('INVALID_INPUT', `The archive's image ${image.root.digest.slice(0, 19)} has no repository name; choose a repository to import it into.`);
     }
-    const own = names.filter((n) => n.tag && (!n.repository || n.repository === repo || repository)).map((n) => n.tag!);
-    const chosen = tags?.length ? tags : own.length ? [...new Set(own)] : ['latest'];
-    validateTarget(repo, chosen);
-    const p = { image, repository: repo, tags: chosen };
+    const archiveTags = names.filter((n) => n.tag && (!n.repository || n.repository === repo || chosenRepo)).map((n) => n.tag!);
+    const wanted = own?.tags?.length ? own.tags : tags?.length ? tags : archiveTags.length ? [...new Set(archiveTags)] : ['latest'];
+    validateTarget(repo, wanted);
+    const p = { image, repository: repo, tags: wanted };
     placements.push(p);
-    bySubject.set(image.root.digest, p);
   }
   // Two different images may not claim the same tag of one repository.
   const claims = new Map<string, string>();
@@ -251,12 +282,17 @@ export async function importIntoRegistry(store: RegistryStore, file: string, opt
   validateTarget(options.repository, options.tags);
   await store.open();
   await checkFreeSpace(store.root, file);
-  const sink = new RegistrySink(store, options);
+  // A push in flight from the first blob to the commit or rollback: `berth gc --grace 0` meanwhile must
+  // not sweep blobs written but not linked yet, nor links not yet referenced by a manifest.
+  const push = store.startPush();
+  if (options.repository) push.into(options.repository);
+  const sink = new RegistrySink(store, options, push);
   const undo: Undo = { links: [], manifests: [] };
   try {
     const contents = await scanArchive(file, sink, { signal: options.signal, onRead: (n) => options.progress?.read(n) });
     const resolved = await resolveArchive(contents, sink);
-    const placements = placeImages(resolved, options.repository, options.tags);
+    const placements = placeImages(resolved, options.repository, options.tags, options.overrides);
+    for (const p of placements) push.into(p.repository);
     options.signal?.throwIfAborted();
     for (const p of placements) {
       for (const digest of p.image.blobs) {
@@ -281,6 +317,11 @@ export async function importIntoRegistry(store: RegistryStore, file: string, opt
       byRepo.set(p.repository, tags);
     }
     for (const [repo, tags] of byRepo) await store.setTags(repo, tags);
+    // Files in the archive that no image references (Docker 25+ keeps each layer's legacy v1 JSON in
+    // blobs/) were stored on the way in; they go now rather than waiting for GC.
+    const used = new Set<string>([...resolved.blobs.keys(), ...resolved.manifests.map((m) => m.digest)]);
+    const strays = [...sink.created].filter(([digest]) => !used.has(digest));
+    if (strays.length) await store.discardBlobs(strays).catch(() => {});
     return {
       target: 'registry',
       images: placements.map((p) => ({ repository: p.repository, tags: p.tags, digest: p.image.root.digest })),
@@ -288,8 +329,11 @@ export async function importIntoRegistry(store: RegistryStore, file: string, opt
       skipped: sink.skipped,
     };
   } catch (err) {
+    push.end(); // before the rollback: its own holds would keep the blobs it is about to discard
     await rollback(store, undo, sink.created).catch(() => {});
     throw err;
+  } finally {
+    push.end();
   }
 }
 

@@ -26,6 +26,21 @@ export const DockerLayer = {
   gzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
 } as const;
 
+/** The OCI equivalents, for manifests Berth builds in OCI form (engine exports to an OCI archive, as Docker 25+ writes them). */
+export const OciLayer = {
+  tar: 'application/vnd.oci.image.layer.v1.tar',
+  gzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
+} as const;
+
+export interface ResolveOptions {
+  /**
+   * The form of the manifests Berth builds for a legacy docker-archive: 'docker' (schema 2, what the
+   * registry import stores; the default) or 'oci' (image manifest with OCI media types). The config bytes
+   * and the layers are the archive's either way, so the image ID and every layer digest are unchanged.
+   */
+  build?: 'docker' | 'oci';
+}
+
 export type ArchiveFormat = 'docker-archive' | 'oci-archive' | 'docker-oci';
 
 export interface ManifestRecord {
@@ -99,10 +114,10 @@ export function detectFormat(contents: ArchiveContents): ArchiveFormat {
   );
 }
 
-export async function resolveArchive(contents: ArchiveContents, sink: BlobSink): Promise<ResolvedArchive> {
+export async function resolveArchive(contents: ArchiveContents, sink: BlobSink, options: ResolveOptions = {}): Promise<ResolvedArchive> {
   const format = detectFormat(contents);
   const out: ResolvedArchive = { format, compressed: contents.compressed, images: [], manifests: [], blobs: new Map() };
-  if (format === 'docker-archive') await resolveLegacy(contents, sink, out);
+  if (format === 'docker-archive') await resolveLegacy(contents, sink, out, options.build ?? 'docker');
   else await resolveLayout(contents, sink, out);
   if (out.images.length === 0) throw invalid('The archive holds no images.');
   return out;
@@ -150,7 +165,11 @@ function parseLegacyManifest(bytes: Buffer): LegacyEntry[] {
   });
 }
 
-async function resolveLegacy(contents: ArchiveContents, sink: BlobSink, out: ResolvedArchive): Promise<void> {
+async function resolveLegacy(contents: ArchiveContents, sink: BlobSink, out: ResolvedArchive, build: 'docker' | 'oci'): Promise<void> {
+  const types =
+    build === 'oci'
+      ? { manifest: MediaType.ociManifest, config: MediaType.ociConfig, layer: OciLayer }
+      : { manifest: MediaType.dockerManifest, config: MediaType.dockerConfig, layer: DockerLayer };
   const entries = parseLegacyManifest(contents.metadata.get('manifest.json')!);
   const fileAt = (path: string, role: string): StoredBlob => {
     const blob = contents.files.get(normaliseEntryPath(path));
@@ -179,11 +198,11 @@ async function resolveLegacy(contents: ArchiveContents, sink: BlobSink, out: Res
         });
       }
     }
-    const config: Descriptor = { mediaType: MediaType.dockerConfig, digest: configBlob.digest, size: configBlob.size };
-    const layerDescriptors: Descriptor[] = layers.map((l) => ({ mediaType: l.gzipped ? DockerLayer.gzip : DockerLayer.tar, digest: l.digest, size: l.size }));
-    const manifest = { schemaVersion: 2, mediaType: MediaType.dockerManifest, config, layers: layerDescriptors };
+    const config: Descriptor = { mediaType: types.config, digest: configBlob.digest, size: configBlob.size };
+    const layerDescriptors: Descriptor[] = layers.map((l) => ({ mediaType: l.gzipped ? types.layer.gzip : types.layer.tar, digest: l.digest, size: l.size }));
+    const manifest = { schemaVersion: 2, mediaType: types.manifest, config, layers: layerDescriptors };
     const bytes = Buffer.from(JSON.stringify(manifest, null, 3));
-    const root: ManifestRecord = { digest: sha256(bytes), mediaType: MediaType.dockerManifest, bytes };
+    const root: ManifestRecord = { digest: sha256(bytes), mediaType: types.manifest, bytes };
     for (const b of [configBlob, ...layers]) out.blobs.set(b.digest, b);
     if (!seenRoots.has(root.digest)) out.manifests.push(root);
     seenRoots.add(root.digest);

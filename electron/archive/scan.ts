@@ -5,7 +5,7 @@
  * format up front: in a legacy `docker save` archive manifest.json usually comes last, after the layers.
  */
 import { parseDigest } from '../../shared/digest';
-import { invalid, readTarEntries, type TarPassOptions } from './tar-entries';
+import { invalid, readTarEntries, type TarPassOptions, type TarSource } from './tar-entries';
 
 /** Metadata files are small; anything bigger is not what it claims to be. */
 export const MAX_METADATA_BYTES = 4 << 20;
@@ -71,14 +71,14 @@ export function digestNamedByPath(path: string): string | undefined {
 const isLegacyV1Metadata = (path: string) => /^[^/]+\/(json|VERSION)$/.test(path);
 const isLayerTar = (path: string) => /(^|\/)layer\.tar$/.test(path) || /^[a-f0-9]{64}\.tar$/.test(path);
 
-export async function scanArchive(file: string, sink: BlobSink, options: TarPassOptions = {}): Promise<ArchiveContents> {
+export async function scanArchive(from: TarSource, sink: BlobSink, options: TarPassOptions = {}): Promise<ArchiveContents> {
   const metadata = new Map<string, Buffer>();
   const files = new Map<string, StoredBlob>();
   const byDigest = new Map<string, StoredBlob>();
   const links = new Map<string, string>();
 
   const { compressed } = await readTarEntries(
-    file,
+    from,
     async (entry) => {
       if (entry.type === 'symlink' || entry.type === 'link') {
         links.set(entry.path, entry.target!);

@@ -15,7 +15,7 @@ import type { RegistryStore } from '../registry/store';
 import { resolveUpload } from '../server/uploads';
 import type { JobContext, JobManager } from '../transfers/jobs';
 import { previewArchive } from './preview';
-import { ensureFreeSpace, importIntoRegistry, type ImportProgress } from './registry-import';
+import { ensureFreeSpace, importIntoRegistry, type ImageOverride, type ImportProgress } from './registry-import';
 import { planExport, planSize, writeArchive, writeStreamAtomic, type ExportRoot, type ManifestSource } from './writer';
 import { describeReadError } from './tar-entries';
 import { writeOciFromDockerSave } from './engine-export';
@@ -36,6 +36,7 @@ export interface ImportRequest {
   repository?: string;
   tags?: string[];
   compress?: boolean;
+  overrides?: ImageOverride[];
 }
 
 export interface ExportRequest {
@@ -98,7 +99,7 @@ export class ArchiveService {
       read: (bytes) => ctx.setDone(bytes),
       item: (id, label, total) => ctx.item(id, label, total),
     };
-    const result = await importIntoRegistry(this.store, file, { repository: req.repository, tags: req.tags, compress: req.compress, signal: ctx.signal, progress });
+    const result = await importIntoRegistry(this.store, file, { repository: req.repository, tags: req.tags, overrides: req.overrides, compress: req.compress, signal: ctx.signal, progress });
     ctx.message(result.images.map((i) => `${i.repository}:${i.tags.join(',') || i.digest.slice(0, 19)}`).join(' '));
     return result;
   }
@@ -176,13 +177,16 @@ export class ArchiveService {
     ctx.message('Reading the engine\'s docker save');
     const stream = await this.options.engine.saveImages(req.images, ctx.signal);
     let read = 0;
+    let writing = false;
     const { size } = await writeOciFromDockerSave(stream, req.path, {
       signal: ctx.signal,
       onRead: (bytes) => ctx.setDone((read = bytes)),
       onProgress: (done, total) => {
-        if (done === 0 || read === 0) return;
-        ctx.message(`Writing ${req.path}`);
-        ctx.setTotal(read + total);
+        if (!writing) {
+          writing = true;
+          ctx.message(`Writing ${req.path}`);
+          ctx.setTotal(read + total);
+        }
         ctx.setDone(read + done);
       },
     });

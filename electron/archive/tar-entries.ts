@@ -104,20 +104,29 @@ export function describeReadError(err: unknown, compressed: boolean): BerthError
 }
 
 /**
- * Reads `file` once, calling `onEntry` for each entry in order. The returned promise settles when the whole
- * archive was read and every handler finished; the first error (bad entry, bad data, handler failure,
- * cancel) stops the read.
+ * Where the tar comes from: a file (plain or gzip, told by its first bytes), or a stream of a plain tar
+ * — e.g. the engine's `docker save`, read as it arrives so the archive never lands on disk whole.
+ */
+export type TarSource = string | { stream: NodeJS.ReadableStream };
+
+/**
+ * Reads the archive once, calling `onEntry` for each entry in order. The returned promise settles when the
+ * whole archive was read and every handler finished; the first error (bad entry, bad data, handler
+ * failure, cancel) stops the read.
  */
 export async function readTarEntries(
-  file: string,
+  from: TarSource,
   onEntry: (entry: TarEntry) => Promise<void>,
   options: TarPassOptions = {},
 ): Promise<{ compressed: boolean; entries: number }> {
-  const compressed = await isGzipFile(file).catch((err) => {
-    throw describeReadError(err, false);
-  });
+  const compressed =
+    typeof from === 'string'
+      ? await isGzipFile(from).catch((err) => {
+          throw describeReadError(err, false);
+        })
+      : false;
   const maxEntries = options.maxEntries ?? MAX_ENTRIES;
-  const source = createReadStream(file, { highWaterMark: READ_CHUNK });
+  const source = (typeof from === 'string' ? createReadStream(from, { highWaterMark: READ_CHUNK }) : from.stream) as Readable;
   let read = 0;
   const counter = new PassThrough({ highWaterMark: READ_CHUNK });
   counter.on('data', (chunk: Buffer) => {
@@ -126,7 +135,7 @@ export async function readTarEntries(
   });
   const extract = tarExtract();
   const stages: NodeJS.ReadWriteStream[] = compressed ? [createGunzip({ chunkSize: 256 * 1024 })] : [];
-  const piping = pipeline([source as Readable, counter, ...stages, extract] as unknown as [Readable, ...NodeJS.ReadWriteStream[]], {
+  const piping = pipeline([source, counter, ...stages, extract] as unknown as [Readable, ...NodeJS.ReadWriteStream[]], {
     signal: options.signal,
   });
   piping.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"

@@ -96,7 +96,11 @@ export async function planExport(roots: ExportRoot[], opts: { referrers?: boolea
     const m = plan.manifests.get(root.digest)!;
     plan.roots.push({ descriptor: { mediaType: m.mediaType, digest: root.digest, size: m.bytes.length }, name: root.name });
     const chosen = images.find((i) => i.platform === host) ?? images.find((i) => i.platform === undefined) ?? images[0];
-    if (chosen) plan.dockerImages.push({ config: chosen.config, layers: chosen.layers, repoTags: root.name ? [root.name] : [] });
+    // One manifest.json entry per image, listing all its names (docker save's own shape).
+    const same = chosen && plan.dockerImages.find((d) => d.config === chosen.config && d.layers.join() === chosen.layers.join());
+    if (same) {
+      if (root.name && !same.repoTags.includes(root.name)) same.repoTags.push(root.name);
+    } else if (chosen) plan.dockerImages.push({ config: chosen.config, layers: chosen.layers, repoTags: root.name ? [root.name] : [] });
   }
   return plan;
 }

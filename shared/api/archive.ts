@@ -55,7 +55,7 @@ export interface ArchiveImportResult {
 export interface ArchiveExportResult {
   path: string;
   size: number;
-  /** What was written. Engine exports are the engine's own `docker save` output: always 'docker'. */
+  /** What was written. Engine exports in 'docker' format are the engine's own `docker save` output; in 'oci' Berth converts it. */
   format: 'oci' | 'docker';
   images: string[];
 }
@@ -97,6 +97,24 @@ export const archiveMethods = {
         tags: z.array(z.string().min(1).max(128)).optional(),
         /** Legacy archives store layers uncompressed; gzip them on the way in when asked. */
         compress: z.boolean().optional(),
+        /**
+         * Per-image choices for an archive with several images. `image` picks one: its index in the
+         * preview's `images` (0-based), its manifest digest, its config digest (the image ID), or a name the
+         * archive gives it ('alpine:3.20'). Each chosen image goes to `repository` (default: its own) with
+         * `tags` (default: its own). Images not listed keep what `repository`/`tags` or the archive say.
+         */
+        overrides: z
+          .array(
+            z
+              .object({
+                image: z.union([z.number().int().min(0), z.string().min(1).max(512)]),
+                repository: z.string().max(255).optional(),
+                tags: z.array(z.string().min(1).max(128)).optional(),
+              })
+              .strict(),
+          )
+          .max(1000)
+          .optional(),
       })
       .strict(),
   ).returns<JobSnapshot>(),
