@@ -3,13 +3,16 @@
  * runs (electron/app/backend.ts) on Electron's userData folder; the window reaches it over one IPC channel
  * (ipc.ts); the CLI reaches it over the control socket (electron/server/control.ts).
  */
-import { app, BrowserWindow, dialog, ipcMain, safeStorage } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, nativeImage, safeStorage, type NativeImage } from 'electron';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createBackend, type Backend } from '../app/backend';
 import { lockDataDir, productName, type DataDirLock } from '../app/data-dir';
+import { resolvePreparedExport } from '../archive/exports';
 import { BerthError } from '../../shared/errors';
 import { announceInstance } from '../server/control';
 import type { RunningServer } from '../server/server';
+import { registerDragOut } from './drag-out';
 import { forwardEvents, registerIpc } from './ipc';
 import { installMenu } from './menu';
 import { isAppUrl } from './security';
@@ -40,10 +43,18 @@ async function startBackend(): Promise<void> {
   dataLock = lockDataDir(dataDir, { mode: 'the Berth desktop app' });
   backend = createBackend({ mode: 'desktop', version: app.getVersion(), dataDir, store: electronSettingsStore(dataDir), log });
   registerIpc({ ipcMain, dispatch: backend.dispatch, isTrusted: (url) => isAppUrl(url, appOrigin), log });
+  registerDragOut({ ipcMain, isTrusted: (url) => isAppUrl(url, appOrigin), resolve: (id) => resolvePreparedExport(dataDir, id, { touch: true }), icon: dragIcon, log });
   await backend.start();
   control = await announceInstance(dataLock, backend, log);
   // Saved registry logins will be sealed with safeStorage (the OS keychain) when it is available.
   log(`safeStorage ${safeStorage.isEncryptionAvailable() ? 'available' : 'not available (logins would fall back to a key file)'}`);
+}
+
+// The app icon at a size a drag image should have (startDrag refuses an empty icon on macOS).
+let dragImage: NativeImage | undefined;
+function dragIcon(): NativeImage {
+  dragImage ??= nativeImage.createFromPath(fileURLToPath(new URL('../../resources/icon.png', import.meta.url))).resize({ width: 64, height: 64 });
+  return dragImage;
 }
 
 let stopping = false;

@@ -17,6 +17,8 @@ const bridge: PreloadBridge = {
     };
   },
   pathForFile: (file) => webUtils.getPathForFile(file),
+  // Only the id crosses: the main process looks the file up in Berth's export cache (never a path from here).
+  startDrag: (exportId) => ipcRenderer.invoke(ipcChannels.startDrag, exportId),
 };
 
 contextBridge.exposeInMainWorld('berth', bridge);

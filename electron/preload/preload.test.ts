@@ -22,7 +22,7 @@ function ensureBuilt(): string {
 }
 
 describe('sandboxed preload', () => {
-  it('is one CommonJS file that exposes exactly the PreloadBridge as window.berth, over one IPC channel', async () => {
+  it('is one CommonJS file that exposes exactly the PreloadBridge as window.berth, over its IPC channels', async () => {
     const code = ensureBuilt();
     const exposed: Record<string, Record<string, (...a: unknown[]) => unknown>> = {};
     const invoked: unknown[][] = [];
@@ -45,7 +45,7 @@ describe('sandboxed preload', () => {
 
     expect(Object.keys(exposed)).toEqual(['berth']);
     const berth = exposed.berth;
-    expect(Object.keys(berth).sort()).toEqual(['call', 'pathForFile', 'subscribe']);
+    expect(Object.keys(berth).sort()).toEqual(['call', 'pathForFile', 'startDrag', 'subscribe']);
     await expect(berth.call('images.list', {})).resolves.toEqual({ ok: true, result: 'pong' });
     expect(invoked).toEqual([[ipcChannels.call, 'images.list', {}]]);
 
@@ -56,5 +56,8 @@ describe('sandboxed preload', () => {
     expect(listeners.get(ipcChannels.event)?.size).toBe(0);
     expect(got).toEqual([{ type: 'engine.images-changed' }]);
     expect(berth.pathForFile({ name: 'app.tar' })).toBe('/picked/app.tar');
+    // A drag out names the prepared export by id on its own channel; the main process looks up the file.
+    await berth.startDrag('0123456789abcdef0123456789abcdef');
+    expect(invoked.at(-1)).toEqual([ipcChannels.startDrag, '0123456789abcdef0123456789abcdef']);
   }, 120_000);
 });
