@@ -14,6 +14,7 @@ import type { RegistryStatus } from '../../shared/api/registry';
 import { BerthError } from '../../shared/errors';
 import type { EventBus } from '../app/events';
 import { createRegistryHandler } from './http';
+import { dropIdleConnections } from './idle-connections';
 import { Mutex } from './mutex';
 import { RegistryStore } from './store';
 import { DEFAULT_UPLOAD_EXPIRY_MS } from './uploads';
@@ -30,6 +31,8 @@ const DEFAULT_PORT = 5000;
 const UPLOAD_SWEEP_EVERY_MS = 60 * 60 * 1000;
 /** registry.changed is coalesced: a push of 500 manifests should not make the UI re-read 1,000 times. */
 const CHANGE_EVENT_DELAY_MS = 250;
+/** A connection with no traffic either way for this long belongs to a client that vanished. */
+const IDLE_CONNECTION_MS = 10 * 60_000;
 
 /** Addresses a client reaches by typing `localhost` (what the status shows them to type). */
 const reachedAsLocalhost = (host: string) => host === '127.0.0.1' || host === 'localhost' || host === '::1';
@@ -114,6 +117,7 @@ export class RegistryService {
   private boundPort?: number;
   private lastError?: { error: string; suggestedPort?: number };
   private sweepTimer?: NodeJS.Timeout;
+  private stopWatching: Array<() => void> = [];
   private changeTimer?: NodeJS.Timeout;
   private changedRepos = new Set<string | undefined>();
   /** start/stop/configure one at a time. */
@@ -159,9 +163,8 @@ export class RegistryService {
         const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 }, (req, res) => void handler(req, res));
         // Multi-GB uploads take longer than any fixed timeout; idle sockets are reaped by keepAliveTimeout.
         server.requestTimeout = 0;
-        // …but a connection that sends and receives nothing for 10 minutes is a client that vanished: drop it,
-        // so a stalled PATCH does not hold its upload session (and its lock) forever. Activity resets it.
-        server.timeout = 10 * 60_000;
+        // …but a connection that sends and receives nothing for 10 minutes is a client that vanished.
+        this.stopWatching.push(dropIdleConnections(server, IDLE_CONNECTION_MS));
         server.on('clientError', answerClientError);
         return server;
       };
@@ -216,6 +219,7 @@ export class RegistryService {
       this.sweepTimer = undefined;
       const servers = this.servers;
       this.servers = [];
+      for (const stop of this.stopWatching.splice(0)) stop();
       this.boundPort = undefined;
       await Promise.all(servers.map(closeServer));
       if (servers.length > 0) this.publishStatus();
