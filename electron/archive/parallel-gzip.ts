@@ -4,20 +4,47 @@
  * is one valid gzip stream (RFC 1952 §2.2) — Go's compress/gzip (docker, containerd, skopeo), zlib and
  * Node all read it whole — so layers gzip as fast as the cores allow, like pigz, with memory bounded by
  * segment × parallel.
+ *
+ * Level 1 by default: measured on a tar of /usr, level 1 costs half the CPU of level 6 for 2% more bytes
+ * (39.5% vs 37.7% of the input), and levels 2–3 buy under 1.5% for 15–20% more CPU. zlib spends as much
+ * on bytes that do not compress (already-compressed files, random data) as on text, at every level; so a
+ * segment whose first 64 KiB deflate saves under 5% of is stored instead (deflate's "stored" blocks, still
+ * gzip), about 5× cheaper — Go's flate does a similar skip, which is why pgzip is fast on such layers.
  */
 import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
 import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { deflateRaw, gzip } from 'node:zlib';
 
 const gzipAsync = promisify(gzip);
+const deflateRawAsync = promisify(deflateRaw);
+
+/** Bytes of a segment deflated to decide whether the whole segment is worth compressing. */
+const PROBE = 64 << 10;
+/** A probe that deflate shrinks by less than this share marks the segment incompressible. */
+const MIN_SAVING = 0.05;
+
+/** Compresses one segment as one gzip member: stored when its start shows it will not shrink. */
+export async function gzipMember(data: Buffer, level: number, storeIncompressible = true): Promise<Buffer> {
+  if (storeIncompressible && level > 0 && data.length >= 2 * PROBE) {
+    const probe = await deflateRawAsync(data.subarray(0, PROBE), { level: 1 });
+    if (probe.length > (1 - MIN_SAVING) * PROBE) return gzipAsync(data, { level: 0 });
+  }
+  return gzipAsync(data, { level });
+}
+
+/** The level Berth gzips layers with on import (said in the UI and `berth help import`). */
+export const GZIP_LEVEL = 1;
 
 export interface ParallelGzipOptions {
   /** Bytes per gzip member (default 1 MiB): deflate's window is 32 KiB, so the ratio loss is negligible. */
   segment?: number;
   /** Members compressing at once (default: the cores, at most 4 — libuv's default pool size). */
   parallel?: number;
+  /** zlib level (default 1). */
   level?: number;
+  /** Store segments that do not compress (default true). */
+  storeIncompressible?: boolean;
 }
 
 export class ParallelGzip extends Transform {
@@ -28,17 +55,19 @@ export class ParallelGzip extends Transform {
   private readonly segment: number;
   private readonly parallel: number;
   private readonly level: number;
+  private readonly storeIncompressible: boolean;
 
   constructor(opts: ParallelGzipOptions = {}) {
     super({ readableHighWaterMark: 1 << 20 });
     this.segment = opts.segment ?? 1 << 20;
     this.parallel = Math.max(1, opts.parallel ?? Math.min(4, availableParallelism()));
-    this.level = opts.level ?? 1;
+    this.level = opts.level ?? GZIP_LEVEL;
+    this.storeIncompressible = opts.storeIncompressible ?? true;
   }
 
   private cut(): void {
     const data = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
-    const member = gzipAsync(data, { level: this.level });
+    const member = gzipMember(data, this.level, this.storeIncompressible);
     member.catch(() => {}); // observed when its turn comes
     this.queue.push(member);
     this.started = true;

@@ -122,4 +122,40 @@ describe('importIntoRegistry', () => {
     rmSync(path);
     expect(tmpFiles()).toEqual([]);
   });
+
+  it('maps each image of a multi-image archive to its own repository and tags (by position, name or image ID)', async () => {
+    const path = join(dir, `multi${n}.tar`);
+    const images: FixtureImage[] = [
+      { tags: ['web:1'], layers: [[{ name: 'a', content: 'a' }]] },
+      { tags: ['docker.io/library/api:2'], layers: [[{ name: 'b', content: 'b' }]] },
+      { tags: ['worker:3'], layers: [[{ name: 'c', content: 'c' }]] },
+    ];
+    const ids = await writeDockerArchive(path, images);
+    const result = await importIntoRegistry(store, path, {
+      overrides: [
+        { image: 0, repository: 'team/web', tags: ['1.0', 'latest'] },
+        { image: 'api:2', repository: 'team/api' },
+        { image: ids[2], tags: ['w3'] },
+      ],
+    });
+    expect(result.images.map((i) => `${i.repository}:${i.tags.join(',')}`)).toEqual(['team/web:1.0,latest', 'team/api:2', 'worker:w3']);
+    expect(await store.tags('team/web')).toEqual(['1.0', 'latest']);
+    expect(await store.tags('team/api')).toEqual(['2']);
+    expect(await store.tags('worker')).toEqual(['w3']);
+    expect(await store.repositories()).toEqual(['team/api', 'team/web', 'worker']);
+  });
+
+  it('refuses an override that names no image, or one image twice, and leaves nothing behind', async () => {
+    const path = join(dir, `bad-map${n}.tar`);
+    await writeDockerArchive(path, [
+      { tags: ['one:1'], layers: [[{ name: 'a', content: 'a' }]] },
+      { tags: ['two:1'], layers: [[{ name: 'b', content: 'b' }]] },
+    ]);
+    await expect(importIntoRegistry(store, path, { overrides: [{ image: 5, repository: 'x' }] })).rejects.toThrow(/No image in the archive matches #6.*1 to 2/);
+    await expect(importIntoRegistry(store, path, { overrides: [{ image: 'three:1', repository: 'x' }] })).rejects.toThrow(/No image in the archive matches "three:1"/);
+    await expect(importIntoRegistry(store, path, { overrides: [{ image: 0, repository: 'x' }, { image: 'one:1', repository: 'y' }] })).rejects.toThrow(/chosen twice/);
+    await expect(importIntoRegistry(store, path, { overrides: [{ image: 0, repository: 'Bad Name' }] })).rejects.toThrow(/Invalid repository "Bad Name"/);
+    expect(await store.repositories()).toEqual([]);
+    expect(blobFiles()).toEqual([]);
+  });
 });

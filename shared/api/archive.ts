@@ -86,6 +86,16 @@ const exportSelection = {
 const prepareExportInput = z.object(exportSelection).strict();
 export type PrepareExportRequest = z.output<typeof prepareExportInput>;
 
+/** One image of a multi-image archive to its own repository and tags (see archive.import's `overrides`). */
+export const importOverride = z
+  .object({
+    image: z.union([z.number().int().min(0), z.string().min(1).max(512)]),
+    repository: z.string().max(255).optional(),
+    tags: z.array(z.string().min(1).max(128)).optional(),
+  })
+  .strict();
+export type ImportOverride = z.infer<typeof importOverride>;
+
 export const archiveMethods = {
   'archive.preview': method(z.object({ source: archiveSource }).strict()).returns<ArchivePreview>(),
   'archive.import': method(
@@ -103,18 +113,7 @@ export const archiveMethods = {
          * archive gives it ('alpine:3.20'). Each chosen image goes to `repository` (default: its own) with
          * `tags` (default: its own). Images not listed keep what `repository`/`tags` or the archive say.
          */
-        overrides: z
-          .array(
-            z
-              .object({
-                image: z.union([z.number().int().min(0), z.string().min(1).max(512)]),
-                repository: z.string().max(255).optional(),
-                tags: z.array(z.string().min(1).max(128)).optional(),
-              })
-              .strict(),
-          )
-          .max(1000)
-          .optional(),
+        overrides: z.array(importOverride).max(1000).optional(),
       })
       .strict(),
   ).returns<JobSnapshot>(),

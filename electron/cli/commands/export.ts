@@ -20,7 +20,10 @@ Options:
                      plus manifest.json so docker load reads it too; docker: manifest.json only, one
                      platform per image (this machine's)
   --referrers        include signatures, SBOMs and other referrers of the images (oci format)
-  --engine           export from the local Docker engine instead (docker save; IMAGE is a reference or id)
+  --engine           export from the local Docker engine instead (IMAGE is a reference or id). docker:
+                     the engine's own docker save, as it writes it; oci: that docker save converted —
+                     layers kept uncompressed as the engine gives them, with OCI media types (as
+                     Docker 25+ writes), same image ID; needs twice the images' size free while it runs
   --data DIR         data directory (default: the desktop app's, or $BERTH_DATA_DIR)`,
   async run(argv, io) {
     const { values, positionals } = parseArgs({
