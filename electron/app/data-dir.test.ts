@@ -4,7 +4,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BerthError } from '../../shared/errors';
-import { controlAddress, defaultDataDir, lockDataDir, lockFileName, readLockHolder } from './data-dir';
+import { createServer, type Server } from 'node:net';
+import { acquireDataDir, controlAddress, defaultDataDir, findLockHolder, lockDataDir, lockFileName, readLockHolder, type LockHolder } from './data-dir';
+import { processIdentity } from './process-identity';
 
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
@@ -95,6 +97,7 @@ describe('lockDataDir', () => {
     expect(e.message).toContain(`The data directory ${dir} is in use by berth serve (pid ${child.pid}, started `);
     expect(e.message).toContain('Stop it or use --data to pick another directory.');
     expect(e.detail).toMatchObject({ pid: child.pid, mode: 'berth serve' });
+    if (process.platform === 'linux') expect(e.detail).toMatchObject({ processStarted: processIdentity(child.pid!).started, program: 'node' });
     expect(JSON.stringify(e.detail)).not.toContain('nonce');
   });
 
@@ -135,5 +138,99 @@ describe('lockDataDir', () => {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
     expect(existsSync(join(dir, lockFileName))).toBe(false);
+  });
+});
+
+/**
+ * Crafted lock records naming a live process that is not Berth: the test runner's parent (vitest's main
+ * process, started well before this one), as a pid reused after a reboot would look.
+ */
+describe('a live pid that is not the holder (pid reuse)', () => {
+  const servers: Server[] = [];
+  afterEach(async () => {
+    for (const srv of servers.splice(0)) await new Promise((r) => srv.close(r));
+  });
+  const record = (dir: string, fields: Partial<LockHolder>) => {
+    const holder = { pid: process.ppid, mode: 'berth serve', startedAt: '2026-01-01T00:00:00.000Z', hostname: hostname(), nonce: 'crafted', ...fields };
+    writeFileSync(join(dir, lockFileName), JSON.stringify(holder));
+    return holder;
+  };
+  const parent = processIdentity(process.ppid);
+  const linux = process.platform === 'linux';
+
+  it.skipIf(!linux)('is stale when the pid is alive but started at another time: taken over', async () => {
+    const dir = tempDir();
+    // What a Berth that had this pid before a reboot would have written: its own, different start time.
+    record(dir, { processStarted: processIdentity(process.pid).started, program: parent.program });
+    expect(readLockHolder(dir)).toBeUndefined();
+    expect(await findLockHolder(dir)).toBeUndefined();
+    const lock = lockDataDir(dir, { mode: 'berth registry' });
+    expect(readLockHolder(dir)).toMatchObject({ pid: process.pid, mode: 'berth registry' });
+    lock.release();
+  });
+
+  it.skipIf(!linux)('is live when the pid started when the record says: LOCKED, naming it', async () => {
+    const dir = tempDir();
+    record(dir, { processStarted: parent.started, program: parent.program });
+    expect(readLockHolder(dir)?.pid).toBe(process.ppid);
+    expect(await findLockHolder(dir)).toMatchObject({ pid: process.ppid });
+    expect(() => lockDataDir(dir, { mode: 'x' })).toThrow(/in use by berth serve \(pid \d+/);
+    await expect(acquireDataDir(dir, { mode: 'x' })).rejects.toMatchObject({ code: 'LOCKED' });
+  });
+
+  it('is stale when the dead pid left it: taken over by acquireDataDir too', async () => {
+    const dir = tempDir();
+    const pid = await new Promise<number>((resolve) => {
+      const child = spawn(process.execPath, ['-e', '']);
+      child.on('exit', () => resolve(child.pid!));
+    });
+    record(dir, { pid, processStarted: 'whatever' });
+    expect(await findLockHolder(dir)).toBeUndefined();
+    (await acquireDataDir(dir, { mode: 'new' })).release();
+  });
+
+  describe('without a start time to compare (an older record, or Windows)', () => {
+    it('is stale when its control socket does not answer and the pid runs another program', async () => {
+      const dir = tempDir();
+      record(dir, { program: 'Berth', control: join(dir, 'berth.sock'), token: 't' });
+      // The synchronous check cannot tell, so it refuses rather than risk two writers…
+      expect(readLockHolder(dir)?.pid).toBe(process.ppid);
+      expect(() => lockDataDir(dir, { mode: 'x' })).toThrow(/in use/);
+      // …the async one asks the socket and the process, and takes over.
+      expect(await findLockHolder(dir)).toBeUndefined();
+      const lock = await acquireDataDir(dir, { mode: 'the Berth desktop app' });
+      expect(readLockHolder(dir)).toMatchObject({ pid: process.pid, mode: 'the Berth desktop app' });
+      lock.release();
+    });
+
+    it('is live while its control socket answers, whatever the program', async () => {
+      const dir = tempDir();
+      const control = join(dir, 'berth.sock');
+      const srv = createServer((c) => c.end());
+      servers.push(srv);
+      await new Promise<void>((r) => srv.listen(control, r));
+      record(dir, { program: 'Berth', control, token: 't' });
+      expect(await findLockHolder(dir)).toMatchObject({ pid: process.ppid, control });
+      await expect(acquireDataDir(dir, { mode: 'x' })).rejects.toMatchObject({ code: 'LOCKED' });
+    });
+
+    it.skipIf(!parent.program)('is live when the pid runs the program that took the lock (starting, or shutting down)', async () => {
+      const dir = tempDir();
+      record(dir, { program: parent.program });
+      expect(await findLockHolder(dir)).toMatchObject({ pid: process.ppid });
+      await expect(acquireDataDir(dir, { mode: 'x' })).rejects.toMatchObject({ code: 'LOCKED' });
+    });
+
+    it('an old record without a program is kept when the pid runs node, taken over when it runs something else', async () => {
+      const dir = tempDir();
+      record(dir, {}); // the parent is node (vitest): could be an older berth serve
+      expect(await findLockHolder(dir)).toMatchObject({ pid: process.ppid });
+      const sleeper = spawn('sleep', ['30']);
+      children.push(sleeper);
+      await new Promise((r) => sleeper.once('spawn', r));
+      record(dir, { pid: sleeper.pid });
+      expect(await findLockHolder(dir)).toBeUndefined();
+      (await acquireDataDir(dir, { mode: 'new' })).release();
+    });
   });
 });

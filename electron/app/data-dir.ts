@@ -3,13 +3,21 @@
  * once. The lock is a file created atomically with its content (write a temp file, then link(2) it to the
  * lock name — link fails if the name exists), so a second process always reads a complete holder record:
  * who holds the directory, since when, and how to reach it (its control socket and token, mode 0600).
+ *
+ * A lock is stale when its process is gone. "Gone" is more than "no process has that pid": pids are reused,
+ * so the record also names when its process started and which program it is (process-identity.ts). A live
+ * pid that started at another time is someone else: stale. Where no start time can be read (Windows, an
+ * older record) the lock is stale only when its control socket does not answer and the pid runs another
+ * program; that needs a connection attempt, so only the async acquireDataDir / findLockHolder decide it.
  */
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { homedir, hostname, tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { BerthError } from '../../shared/errors';
 import { fsyncDirSync } from './atomic';
+import { ownIdentity, processIdentity } from './process-identity';
 
 /** Must match electron-builder's productName: Electron's userData folder is named after it. */
 export const productName = 'Berth';
@@ -51,6 +59,10 @@ export interface LockHolder {
   token?: string;
   /** Random per lock, so release() never removes a lock another process took over. */
   nonce: string;
+  /** When the holding process started (process-identity.ts), so a reused pid is not mistaken for it. */
+  processStarted?: string;
+  /** The holding program's short name ('node', 'Berth', 'berth.exe'), where the platform tells. */
+  program?: string;
 }
 
 export interface DataDirLock {
@@ -90,17 +102,73 @@ function parseHolder(text: string): LockHolder | undefined {
   }
 }
 
-/** A holder is stale when it ran on this machine and its process is gone. */
-function isStale(holder: LockHolder | undefined): boolean {
-  if (!holder) return true;
-  if (holder.hostname !== hostname()) return false; // another machine (shared folder): cannot tell; assume alive
-  return !isProcessAlive(holder.pid);
+/**
+ * What can be told without talking to the holder: 'stale' when it ran on this machine and its process is
+ * gone or its pid now belongs to a process that started at another time; 'live' when the same process
+ * still runs (or it ran on another machine: a shared folder, cannot tell); 'unsure' when the pid is alive
+ * but its start time cannot be compared (no start time recorded or readable).
+ */
+function holderState(holder: LockHolder | undefined): 'live' | 'stale' | 'unsure' {
+  if (!holder) return 'stale';
+  if (holder.hostname !== hostname()) return 'live';
+  if (!isProcessAlive(holder.pid)) return 'stale';
+  if (!holder.processStarted) return 'unsure';
+  const now = processIdentity(holder.pid).started;
+  if (!now) return 'unsure';
+  return now === holder.processStarted ? 'live' : 'stale';
 }
 
-/** The live holder of the directory's lock, or undefined when it is free (or held by a dead process). */
+/** The synchronous verdict: an unsure holder counts as live (two writers would be worse than a refusal). */
+function isStale(holder: LockHolder | undefined): boolean {
+  return holderState(holder) === 'stale';
+}
+
+/**
+ * For a holder whose start time could not settle it: stale when its control socket does not answer and
+ * its pid runs another program than the one that took the lock. A Berth that is starting (no control
+ * socket yet) or shutting down (socket closed, still flushing) runs the same program: still live.
+ */
+async function isUnsureHolderStale(holder: LockHolder): Promise<boolean> {
+  if (await controlAnswers(holder.control)) return false;
+  const program = processIdentity(holder.pid).program;
+  if (!program) return false; // cannot tell which program: keep it
+  return holder.program ? program !== holder.program : !looksLikeBerth(program);
+}
+
+/** Records from before `program` was kept: the desktop app (Berth, Electron) or the CLI (node). */
+function looksLikeBerth(program: string): boolean {
+  return /berth|electron|node/i.test(program);
+}
+
+/** True when something accepts a connection at the control address within a second. */
+function controlAnswers(address: string | undefined, timeoutMs = 1000): Promise<boolean> {
+  if (!address) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const socket = connect({ path: address });
+    const done = (answered: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(answered);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** The live holder of the directory's lock, or undefined when it is free (or its holder is gone). */
 export function readLockHolder(dir: string): LockHolder | undefined {
   const holder = readHolderFile(join(dir, lockFileName));
   return holder && !isStale(holder) ? holder : undefined;
+}
+
+/** readLockHolder, and where the start time cannot tell, the control socket and the program decide. */
+export async function findLockHolder(dir: string): Promise<LockHolder | undefined> {
+  const holder = readHolderFile(join(dir, lockFileName));
+  const state = holderState(holder);
+  if (state === 'stale') return undefined;
+  if (state === 'unsure' && (await isUnsureHolderStale(holder!))) return undefined;
+  return holder;
 }
 
 export function describeHolder(h: LockHolder): string {
@@ -147,7 +215,7 @@ function tryCreate(dir: string, file: string, holder: LockHolder): boolean {
  * Two processes may find the same stale lock at once; only the one that creates the takeover marker
  * removes it, so neither deletes the fresh lock the other just made. A marker left by a crash expires.
  */
-function takeOverStale(dir: string, file: string): void {
+function takeOverStale(dir: string, file: string, stale: (h: LockHolder | undefined) => boolean = isStale): void {
   const marker = `${file}.takeover`;
   try {
     if (Date.now() - statSync(marker).mtimeMs > 10_000) rmSync(marker, { force: true });
@@ -169,7 +237,7 @@ function takeOverStale(dir: string, file: string): void {
     } catch {
       return;
     }
-    if (isStale(parseHolder(text))) rmSync(file, { force: true });
+    if (stale(parseHolder(text))) rmSync(file, { force: true });
   } finally {
     closeSync(fd);
     rmSync(marker, { force: true });
@@ -203,6 +271,7 @@ export function lockDataDir(dir: string, info: { mode: string; control?: string;
   dir = resolve(dir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, lockFileName);
+  const me = ownIdentity();
   const holder: LockHolder = {
     pid: process.pid,
     mode: info.mode,
@@ -211,6 +280,8 @@ export function lockDataDir(dir: string, info: { mode: string; control?: string;
     ...(info.control ? { control: info.control } : {}),
     ...(info.token ? { token: info.token } : {}),
     nonce: randomBytes(12).toString('hex'),
+    ...(me.started ? { processStarted: me.started } : {}),
+    ...(me.program ? { program: me.program } : {}),
   };
   for (let attempt = 0; ; attempt++) {
     if (tryCreate(dir, file, holder)) break;
@@ -243,4 +314,24 @@ export function lockDataDir(dir: string, info: { mode: string; control?: string;
   held.add(lock);
   hookExit();
   return lock;
+}
+
+/**
+ * lockDataDir, which also takes over a lock the synchronous check cannot settle (no start time to compare)
+ * when its control socket does not answer and its pid runs another program. The way every long-running
+ * holder (the desktop app, berth serve, the CLI) should take the lock.
+ */
+export async function acquireDataDir(dir: string, info: { mode: string; control?: string; token?: string }): Promise<DataDirLock> {
+  dir = resolve(dir);
+  const file = join(dir, lockFileName);
+  try {
+    return lockDataDir(dir, info);
+  } catch (err) {
+    if (!(err instanceof BerthError) || err.code !== 'LOCKED') throw err;
+    const holder = readHolderFile(file);
+    if (!holder || holderState(holder) !== 'unsure' || !(await isUnsureHolderStale(holder))) throw err;
+    // Remove exactly the record judged stale: a fresh lock that replaced it meanwhile stays.
+    takeOverStale(dir, file, (h) => h?.nonce === holder.nonce && h.pid === holder.pid);
+    return lockDataDir(dir, info);
+  }
 }

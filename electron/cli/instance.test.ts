@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JobSnapshot } from '../../shared/jobs';
 import { lockDataDir, lockFileName, readLockHolder } from '../app/data-dir';
@@ -70,6 +70,21 @@ describe('withInstance', () => {
     );
     expect(info.dataDir).toBe(dir);
     expect(routes).toEqual(['local']);
+    expect(existsSync(join(dir, lockFileName))).toBe(false);
+  });
+
+  it('runs here when the lock names a live pid that is another program and its control socket is dead', async () => {
+    const dir = tempDir();
+    // A lock an older Berth left (no start time) whose pid now belongs to something else entirely.
+    const other = spawn('sleep', ['30']);
+    cleanups.push(() => other.kill('SIGKILL'));
+    await new Promise((r) => other.once('spawn', r));
+    const stale = { pid: other.pid, mode: 'berth serve', startedAt: '', hostname: hostname(), nonce: 'old', control: join(dir, 'berth.sock'), token: 't' };
+    writeFileSync(join(dir, lockFileName), JSON.stringify(stale));
+    const routes: string[] = [];
+    const pid = await withInstance(dir, async () => readLockHolder(dir)?.pid, { onRoute: (r) => routes.push(r.kind), log: () => {} });
+    expect(routes).toEqual(['local']);
+    expect(pid).toBe(process.pid);
     expect(existsSync(join(dir, lockFileName))).toBe(false);
   });
 

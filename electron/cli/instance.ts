@@ -11,7 +11,7 @@ import { BerthError } from '../../shared/errors';
 import type { BerthEvent } from '../../shared/events';
 import { isFinished, type JobSnapshot } from '../../shared/jobs';
 import type { Backend, BackendConfig } from '../app/backend';
-import { defaultDataDir, lockDataDir, lockedError, readLockHolder, type LockHolder } from '../app/data-dir';
+import { acquireDataDir, defaultDataDir, findLockHolder, lockedError, type LockHolder } from '../app/data-dir';
 import { JsonFileStore } from '../app/settings';
 import { appPath } from '../app/paths';
 import { createBridgeClient } from '../server/client';
@@ -97,7 +97,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function liveHolderWithControl(dataDir: string, timeoutMs: number): Promise<LockHolder | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const holder = readLockHolder(dataDir);
+    const holder = await findLockHolder(dataDir);
     if (!holder || (holder.control && holder.token)) return holder;
     // Held, but its control socket is not up yet (the instance is starting): wait a little.
     if (Date.now() > deadline) throw lockedError(dataDir, holder);
@@ -120,7 +120,7 @@ export async function withInstance<T>(dataDir: string, fn: (api: BerthApi, waitF
     }
     let lock;
     try {
-      lock = lockDataDir(dataDir, { mode: opts.mode ?? 'the berth CLI' });
+      lock = await acquireDataDir(dataDir, { mode: opts.mode ?? 'the berth CLI' });
     } catch (err) {
       // Someone took the lock between our look and our try: go round once more and hand the work over.
       if (err instanceof BerthError && err.code === 'LOCKED' && attempt < 2) continue;
@@ -183,7 +183,7 @@ export async function startInstance(opts: {
 }): Promise<Instance> {
   const dataDir = resolve(opts.data ?? defaultDataDir());
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const lock = lockDataDir(dataDir, { mode: opts.mode });
+  const lock = await acquireDataDir(dataDir, { mode: opts.mode });
   const closers: Array<() => Promise<void>> = [];
   let backend: Backend | undefined;
   let control: RunningServer | undefined;

@@ -7,7 +7,7 @@ import { app, BrowserWindow, dialog, ipcMain, nativeImage, safeStorage, type Nat
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBackend, type Backend } from '../app/backend';
-import { lockDataDir, productName, type DataDirLock } from '../app/data-dir';
+import { acquireDataDir, productName, type DataDirLock } from '../app/data-dir';
 import { resolvePreparedExport } from '../archive/exports';
 import { BerthError } from '../../shared/errors';
 import { announceInstance } from '../server/control';
@@ -40,7 +40,7 @@ function showWindow(): void {
 
 async function startBackend(): Promise<void> {
   const dataDir = app.getPath('userData');
-  dataLock = lockDataDir(dataDir, { mode: 'the Berth desktop app' });
+  dataLock = await acquireDataDir(dataDir, { mode: 'the Berth desktop app' });
   backend = createBackend({ mode: 'desktop', version: app.getVersion(), dataDir, store: electronSettingsStore(dataDir), log });
   registerIpc({ ipcMain, dispatch: backend.dispatch, isTrusted: (url) => isAppUrl(url, appOrigin), log });
   registerDragOut({ ipcMain, isTrusted: (url) => isAppUrl(url, appOrigin), resolve: (id) => resolvePreparedExport(dataDir, id, { touch: true }), icon: dragIcon, log });

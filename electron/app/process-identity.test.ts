@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { ownIdentity, parseProcStat, parsePsLine, processIdentity } from './process-identity';
+
+function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '']);
+  return new Promise((resolve) => child.on('exit', () => resolve(child.pid!)));
+}
+
+describe('parseProcStat', () => {
+  it('reads the start time (field 22) after a comm holding spaces and parentheses', () => {
+    const rest = Array.from({ length: 50 }, (_, i) => String(i + 3)); // field n holds the number n
+    rest[0] = 'S';
+    expect(parseProcStat(`4242 (my (odd) prog) ${rest.join(' ')}\n`)).toEqual({ comm: 'my (odd) prog', startTicks: '22' });
+  });
+  it('refuses a record without the field', () => {
+    expect(parseProcStat('1 (init) S 0 1')).toBeUndefined();
+    expect(parseProcStat('garbage')).toBeUndefined();
+  });
+});
+
+describe('parsePsLine', () => {
+  it('splits the fixed-width lstart from the command', () => {
+    expect(parsePsLine('Fri Nov  6 07:01:09 2026 /Applications/Berth.app/Contents/MacOS/Berth\n')).toEqual({
+      started: 'ps:Fri Nov  6 07:01:09 2026',
+      program: 'Berth',
+    });
+    expect(parsePsLine('')).toEqual({});
+  });
+});
+
+describe.skipIf(process.platform !== 'linux')('processIdentity on Linux', () => {
+  it('tells this process from its parent, stays the same for one process, and is empty for a dead pid', async () => {
+    const me = processIdentity(process.pid);
+    expect(me.started).toMatch(/^[0-9a-f-]+:\d+$/);
+    expect(me.program).toBeTruthy();
+    expect(processIdentity(process.pid)).toEqual(me);
+    expect(ownIdentity()).toEqual(me);
+    const parent = processIdentity(process.ppid);
+    expect(parent.started).toBeDefined();
+    expect(parent.started).not.toBe(me.started);
+    expect(processIdentity(await deadPid())).toEqual({});
+  });
+
+  it('through ps (the macOS path) as well, where ps is installed', () => {
+    const me = processIdentity(process.pid, 'darwin');
+    expect(me.started).toMatch(/^ps:\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}$/);
+    expect(processIdentity(process.pid, 'darwin')).toEqual(me);
+    expect(processIdentity(1, 'darwin').started).not.toBe(me.started);
+  });
+});
