@@ -3,11 +3,14 @@
  * its config and layers, its child manifests, every tag and every link. With `repair`, corrupt and stray
  * files are removed and index entries that point at nothing are dropped (one journal record each), and
  * the report says what was done. What cannot be repaired (a manifest whose layer is corrupt: the bytes
- * are gone) is reported so the user can push the image again.
+ * are gone) is reported so the user can push the image again. A copy of an index journal that was found
+ * damaged (store.ts keeps one) is reported too, with the records lost, until the user deletes it.
  */
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { Journal } from './journal';
 import type { FsckProblem, FsckReport } from '../../shared/api/registry';
+import { isIndexRecord } from './repository-index';
 import type { RegistryStore } from './store';
 
 export interface FsckOptions {
@@ -108,6 +111,18 @@ export async function checkStore(store: RegistryStore, opts: FsckOptions = {}): 
         problems.push(problem);
       }
     }
+  }
+  // 3. Damage the index journal had when it was opened (the valid records were kept; these were not).
+  for (const copy of await store.journal.damagedCopies()) {
+    const { damagedLines } = await new Journal(copy, isIndexRecord).replay().catch(() => ({ damagedLines: [] as number[] }));
+    const n = damagedLines.length;
+    const lost = n ? `${n} record${n === 1 ? ' was' : 's were'} lost (line ${damagedLines.slice(0, 10).join(', ')}${n > 10 ? ', …' : ''})` : 'records may have been lost';
+    problems.push({
+      kind: 'damaged-index',
+      digest: basename(copy),
+      message: `The index journal was found damaged: ${lost}; every other record was kept. A tag or manifest pushed then may be missing: push it again. The journal as found is kept at ${copy}; delete it once you have looked at it.`,
+      repaired: false,
+    });
   }
   return {
     blobsChecked,

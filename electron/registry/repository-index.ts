@@ -40,6 +40,44 @@ export type IndexRecord =
   /** GC swept these blob files: drop every repository's link to them. */
   | { op: 'sweep'; digests: string[] };
 
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
+const isStringMap = (v: unknown): v is Record<string, string> => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every(isString);
+
+function isManifestEntry(v: unknown): v is ManifestEntry {
+  const m = v as Partial<ManifestEntry> | null;
+  return typeof m === 'object' && m !== null && isString(m.digest) && isString(m.mediaType) && typeof m.size === 'number' && isStringList(m.blobs) && isStringList(m.manifests) && typeof m.createdAt === 'number';
+}
+
+/**
+ * Is a parsed journal line a record this index can apply? A line that is JSON but not a record (damage
+ * that happens to parse, a hand edit) must count as damaged, not crash the replay or invent a repository.
+ */
+export function isIndexRecord(v: unknown): v is IndexRecord {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Record<string, unknown>;
+  if (r.op === 'sweep') return isStringList(r.digests);
+  if (!isString(r.repo)) return false;
+  switch (r.op) {
+    case 'link':
+      return isString(r.digest) && typeof r.size === 'number' && typeof r.at === 'number';
+    case 'unlink':
+      return isString(r.digest);
+    case 'manifest':
+      return isManifestEntry(r.m) && (r.tags === undefined || isStringList(r.tags)) && typeof r.at === 'number';
+    case 'tags':
+      return isStringMap(r.tags) && typeof r.at === 'number';
+    case 'untag':
+      return isString(r.tag) && typeof r.at === 'number';
+    case 'delete-manifest':
+      return isString(r.digest) && typeof r.at === 'number';
+    case 'delete-repository':
+      return true;
+    default:
+      return false;
+  }
+}
+
 export class Repository {
   readonly tags = new Map<string, string>();
   readonly manifests = new Map<string, ManifestEntry>();

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { appendFile, mkdtemp, mkdir, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, mkdir, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MediaType } from '../../shared/media-types';
 import { RegistryError } from './errors';
 import { RegistryStore } from './store';
@@ -96,7 +96,8 @@ describe('index journal', () => {
     const logs: string[] = [];
     const s2 = new RegistryStore({ root, log: (l) => logs.push(l) });
     expect(await s2.repositories()).toEqual(['torn/repo']);
-    expect(logs.join('\n')).toMatch(/torn write/);
+    expect(logs.join('\n')).toMatch(/cut off by a crash/);
+    expect((await s2.fsck()).problems).toEqual([]); // a torn tail is normal: nothing to report
     await s2.linkBlob('torn/second', d);
     await s2.close();
     const s3 = new RegistryStore({ root });
@@ -127,6 +128,123 @@ describe('index journal', () => {
     await pushImage(reg.url, 'case/app', 'v1');
     await pushImage(reg.url, 'case/app2', 'v1');
     expect((await readdir(join(reg.dataDir, 'registry'))).sort()).toEqual(['blobs', 'index.jsonl', 'tmp', 'uploads']);
+  });
+});
+
+/** A store with one image `repo:v1` (config + one layer) pushed through the store API. */
+async function storeWithImage(root: string, repo = 'robust/app', log?: (l: string) => void): Promise<{ store: RegistryStore; manifest: string; layer: string }> {
+  const store = new RegistryStore({ root, log });
+  const cfg = await store.writeBlob([Buffer.from('{"os":"linux","architecture":"amd64"}')]);
+  const layer = await store.writeBlob([Buffer.from(`layer of ${repo}`)]);
+  for (const b of [cfg, layer]) await store.linkBlob(repo, b.digest);
+  const m = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: { mediaType: MediaType.ociConfig, digest: cfg.digest, size: cfg.size }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layer.digest, size: layer.size }] }));
+  const { digest } = await store.putManifest(repo, 'v1', m, MediaType.ociManifest);
+  return { store, manifest: digest, layer: layer.digest };
+}
+
+describe('open', () => {
+  it('a failed open is not remembered: the next open tries again and replays into a fresh index', async () => {
+    const root = await tempDir();
+    const { store: s1, manifest } = await storeWithImage(root);
+    await s1.setTags('robust/app', { v2: manifest });
+    await s1.close();
+    const s2 = new RegistryStore({ root });
+    cleanups.push(() => s2.close());
+    // Fails after the journal was replayed: a retry must not apply it on top of that attempt's index.
+    const failing = vi.spyOn(s2.journal, 'openForAppend').mockRejectedValueOnce(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
+    await expect(s2.repositories()).rejects.toThrow('EIO');
+    expect(failing).toHaveBeenCalledTimes(1);
+    expect(await s2.repositories()).toEqual(['robust/app']);
+    expect(await s2.tags('robust/app')).toEqual(['v1', 'v2']);
+    const usage = await s2.repositoryUsage();
+    expect(usage[0]).toMatchObject({ tagCount: 2, manifestCount: 1 });
+    await s2.linkBlob('robust/other', manifest); // and the journal is open for appends
+    expect(await s2.repositories()).toEqual(['robust/app', 'robust/other']);
+  });
+
+  it('a failed compaction while opening is logged; the store opens and appends to the old journal', async () => {
+    const root = await tempDir();
+    const s1 = new RegistryStore({ root });
+    const d = (await s1.writeBlob([Buffer.from('churn')])).digest;
+    for (let i = 0; i < 60; i++) {
+      await s1.linkBlob('churn/repo', d);
+      await s1.unlinkBlob('churn/repo', d);
+    }
+    await s1.linkBlob('churn/kept', d);
+    await s1.close();
+    const logs: string[] = [];
+    const s2 = new RegistryStore({ root, log: (l) => logs.push(l) });
+    cleanups.push(() => s2.close());
+    vi.spyOn(s2.journal, 'rewrite').mockRejectedValueOnce(new Error('ENOSPC: no space left on device'));
+    expect(await s2.repositories()).toEqual(['churn/kept']);
+    expect(logs.join('\n')).toMatch(/compaction failed .*ENOSPC/);
+    await s2.linkBlob('churn/after', d);
+    await s2.close();
+    const s3 = new RegistryStore({ root });
+    cleanups.push(() => s3.close());
+    expect(await s3.repositories()).toEqual(['churn/after', 'churn/kept']);
+  });
+});
+
+describe('a damaged index journal', () => {
+  it('damage in the middle: the journal is kept as found, the log and fsck say so, every valid record is kept', async () => {
+    const root = await tempDir();
+    const { store: s1 } = await storeWithImage(root, 'dmg/one');
+    await s1.close();
+    const { store: s2 } = await storeWithImage(root, 'dmg/two');
+    await s2.close();
+    // Garbage in the middle: the second record (a link of dmg/one) overwritten; the later records intact.
+    const journal = join(root, 'index.jsonl');
+    const lines = (await readFile(journal, 'utf8')).trimEnd().split('\n');
+    lines[1] = '{"op":"link","repo":"dmg/one","dig\u0000\u0000\u0000';
+    await writeFile(journal, lines.join('\n') + '\n');
+    const damaged = await readFile(journal);
+
+    const logs: string[] = [];
+    const s3 = new RegistryStore({ root, log: (l) => logs.push(l) });
+    cleanups.push(() => s3.close());
+    expect(await s3.repositories()).toEqual(['dmg/one', 'dmg/two']);
+    expect(await s3.tags('dmg/two')).toEqual(['v1']);
+    expect(logs.join('\n')).toMatch(/damaged at line 2, with good records after/);
+    const copies = (await readdir(root)).filter((n) => n.startsWith('index.jsonl.damaged-'));
+    expect(copies).toHaveLength(1);
+    expect(logs.join('\n')).toContain(join(root, copies[0]!));
+    expect((await readFile(join(root, copies[0]!))).equals(damaged)).toBe(true);
+    const report = await s3.fsck();
+    expect(report.problems).toEqual([expect.objectContaining({ kind: 'damaged-index', digest: copies[0], repaired: false, message: expect.stringMatching(/1 record was lost \(line 2\)/) })]);
+
+    // The journal was compacted without the damage: the next open finds nothing new to copy or log.
+    await s3.close();
+    const logs4: string[] = [];
+    const s4 = new RegistryStore({ root, log: (l) => logs4.push(l) });
+    cleanups.push(() => s4.close());
+    expect(await s4.repositories()).toEqual(['dmg/one', 'dmg/two']);
+    expect(logs4).toEqual([]);
+    expect((await readdir(root)).filter((n) => n.startsWith('index.jsonl.damaged-'))).toHaveLength(1);
+    // Deleting the copy acknowledges it.
+    await rm(join(root, copies[0]!));
+    expect((await s4.fsck()).problems).toEqual([]);
+  });
+});
+
+describe('push activity', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('is forgotten once older than the in-flight window, except where a push is still running', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const store = new RegistryStore({ root: await tempDir() });
+    for (let i = 0; i < 3000; i++) store.notePush(`probe/${i}`);
+    const end = store.beginPush('long/upload');
+    vi.setSystemTime(Date.now() + 11 * 60_000);
+    store.notePush('fresh/one');
+    expect([...store.pushActivity.keys()].sort()).toEqual(['fresh/one', 'long/upload']);
+    end();
+    expect(store.pushesRunning.size).toBe(0);
+    // A burst of names within the window is kept (each may be a push about to put its manifest).
+    for (let i = 0; i < 5000; i++) store.notePush(`burst/${i}`);
+    expect(store.pushActivity.size).toBe(5002);
   });
 });
 

@@ -24,9 +24,9 @@ import { BlobFiles, type BlobSource, type WriteBlobOptions, type WrittenBlob } f
 import { RegistryError } from './errors';
 import { Journal } from './journal';
 import { Mutex } from './mutex';
-import { RepositoryIndex, type IndexRecord, type ManifestEntry, type Repository } from './repository-index';
+import { RepositoryIndex, isIndexRecord, type IndexRecord, type ManifestEntry, type Repository } from './repository-index';
 import { DEFAULT_UPLOAD_EXPIRY_MS, UploadSessions } from './uploads';
-import { collectGarbage, type GcOptions } from './gc';
+import { DEFAULT_IN_FLIGHT_MS, collectGarbage, type GcOptions } from './gc';
 import { checkStore, type FsckOptions } from './fsck';
 
 export type { WriteBlobOptions, WrittenBlob, BlobSource } from './blobs';
@@ -86,13 +86,38 @@ export function checkTag(tag: string): void {
   if (!isTag(tag)) throw new RegistryError('TAG_INVALID', `Invalid tag "${tag.slice(0, 200)}": up to 128 letters, digits, "_", "." and "-", not starting with "." or "-".`);
 }
 
+/**
+ * A push that is more than one request, or writes blobs before it knows where they go: an archive import.
+ * GC treats it like a docker push in flight (see RegistryStore.pushActivity) until it ends.
+ */
+export interface PushInFlight {
+  /** The push is linking blobs into `repo`: that repository's linked blobs are kept while it runs. */
+  into(repo: string): void;
+  /** A blob the push wrote or found present and is going to reference: kept until end(). */
+  hold(digest: string): void;
+  /** The push committed or rolled back (idempotent). */
+  end(): void;
+}
+
+/** How often, at most, notePush walks pushActivity to forget repositories whose push is long over. */
+const PUSH_ACTIVITY_PRUNE_MS = 60_000;
+
+function countUp(map: Map<string, number>, key: string): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
+}
+function countDown(map: Map<string, number>, key: string): void {
+  const n = (map.get(key) ?? 1) - 1;
+  if (n <= 0) map.delete(key);
+  else map.set(key, n);
+}
+
 export class RegistryStore {
   readonly root: string;
   /** @internal for gc.ts / fsck.ts */ readonly blobs: BlobFiles;
   readonly uploads: UploadSessions;
-  /** @internal */ readonly index = new RepositoryIndex();
+  /** @internal Replaced by each open: a retried open replays into a fresh index, never on top of a half-filled one. */ index = new RepositoryIndex();
   /** @internal */ readonly lock = new Mutex();
-  private journal: Journal<IndexRecord>;
+  /** @internal for fsck.ts (damaged copies) */ readonly journal: Journal<IndexRecord>;
   private opening?: Promise<void>;
   private liveRecordsAtCompaction = 0;
   private appendedSinceCompaction = 0;
@@ -111,29 +136,69 @@ export class RegistryStore {
    */
   /** @internal */ readonly pushActivity = new Map<string, number>();
   /** @internal */ readonly pushesRunning = new Map<string, number>();
+  /** @internal Blobs held by pushes in flight (PushInFlight.hold), with how many pushes hold each. */
+  readonly heldBlobs = new Map<string, number>();
+  /**
+   * @internal How long push activity is remembered: the longest in-flight window a GC has asked about.
+   * Older entries are forgotten (they protect nothing any more), so the map stays as small as the set of
+   * repositories pushed to recently, whatever names clients HEAD.
+   */
+  pushWindowMs = DEFAULT_IN_FLIGHT_MS;
+  private pushActivityPrunedAt = Date.now();
+  private pushActivityKept = 0;
 
   constructor(private readonly options: RegistryStoreOptions) {
     this.root = options.root;
     this.blobs = new BlobFiles(this.root);
     this.uploads = new UploadSessions(this.root, this.blobs);
-    this.journal = new Journal<IndexRecord>(join(this.root, 'index.jsonl'));
+    this.journal = new Journal<IndexRecord>(join(this.root, 'index.jsonl'), isIndexRecord);
   }
 
-  /** Opens the store (idempotent): creates the layout, replays the journal, compacts it when worthwhile. */
+  /**
+   * Opens the store (idempotent): creates the layout, replays the journal, compacts it when worthwhile.
+   * A failed open is forgotten, so the next call starts over (into a fresh index: replaying on top of
+   * what a failed attempt applied would apply every record twice).
+   */
   open(): Promise<void> {
-    this.opening ??= (async () => {
-      await mkdir(this.root, { recursive: true });
-      await this.blobs.init();
-      await this.uploads.init();
-      const { records, skipped, validBytes } = await this.journal.replay();
-      for (const r of records) this.index.apply(r);
-      await this.journal.openForAppend(validBytes);
-      if (skipped > 0) this.options.log?.(`registry: ignored ${skipped} damaged line(s) of the index journal (a torn write from a crash)`);
-      const live = this.liveRecords();
-      if (skipped > 0 || records.length > 2 * live + 64) await this.compact();
-      else this.liveRecordsAtCompaction = records.length;
-    })();
+    this.opening ??= this.load().catch(async (err: unknown) => {
+      this.opening = undefined;
+      await this.journal.close().catch(() => undefined);
+      throw err;
+    });
     return this.opening;
+  }
+
+  private async load(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    await this.blobs.init();
+    await this.uploads.init();
+    const { records, tornLines, damagedLines, validBytes } = await this.journal.replay();
+    const index = new RepositoryIndex();
+    for (const r of records) index.apply(r);
+    // Damage in the middle loses records: keep the journal as found, before compaction drops those lines.
+    const copy = damagedLines.length > 0 ? await this.keepDamagedJournal(damagedLines) : undefined;
+    await this.journal.openForAppend(validBytes);
+    this.index = index;
+    if (tornLines > 0) this.options.log?.(`registry: ignored the last ${tornLines === 1 ? 'line' : `${tornLines} lines`} of the index journal: an append cut off by a crash (never acknowledged, nothing lost)`);
+    const history = records.length > 2 * this.liveRecords() + 64;
+    const compactNow = damagedLines.length > 0 ? copy !== undefined : history;
+    if (!compactNow || !(await this.compact())) this.liveRecordsAtCompaction = records.length;
+  }
+
+  private async keepDamagedJournal(lines: number[]): Promise<string | undefined> {
+    const which = `line${lines.length === 1 ? '' : 's'} ${lines.slice(0, 10).join(', ')}${lines.length > 10 ? ', …' : ''}`;
+    try {
+      const copy = await this.journal.keepDamagedCopy();
+      this.options.log?.(
+        `registry: the index journal is damaged at ${which}, with good records after: not a crash (disk damage or an edit). ` +
+          `Those records are lost (a tag or manifest may be missing: push it again); every other record is kept. ` +
+          `The journal as found is kept at ${copy}; "berth fsck" reports it until you delete it.`,
+      );
+      return copy;
+    } catch (err) {
+      this.options.log?.(`registry: the index journal is damaged at ${which}, and a copy of it could not be kept (${(err as Error).message}); it stays as it is (not compacted) so nothing more is lost.`);
+      return undefined;
+    }
   }
 
   async close(): Promise<void> {
@@ -150,29 +215,40 @@ export class RegistryStore {
     return n;
   }
 
-  private async compact(): Promise<void> {
-    await this.journal.rewrite(this.index.snapshot());
-    this.liveRecordsAtCompaction = this.liveRecords();
+  /**
+   * Rewrites the journal as a snapshot of the index. Best effort: on failure the old journal is intact
+   * and still open (Journal.rewrite), so this logs and returns false, and the next try waits for another
+   * round of appends instead of retrying on every mutation.
+   */
+  private async compact(): Promise<boolean> {
     this.appendedSinceCompaction = 0;
+    try {
+      await this.journal.rewrite(this.index.snapshot());
+    } catch (err) {
+      this.options.log?.(`registry: journal compaction failed (the journal is unchanged and in use): ${(err as Error).message}`);
+      return false;
+    }
+    this.liveRecordsAtCompaction = this.liveRecords();
+    return true;
   }
 
   /**
    * Applies one change: under the lock, `prepare` validates against the current index and returns the
-   * record (or nothing to do); the record is appended durably, then applied in memory.
+   * record (or nothing to do); the record is appended durably, then applied in memory, then `applied`
+   * runs, still under the lock (GC removes the files a sweep record names there).
    * @internal
    */
-  async mutate(prepare: () => Promise<IndexRecord | undefined> | IndexRecord | undefined): Promise<IndexRecord | undefined> {
+  async mutate(prepare: () => Promise<IndexRecord | undefined> | IndexRecord | undefined, applied?: (rec: IndexRecord) => Promise<void>): Promise<IndexRecord | undefined> {
     await this.open();
     const rec = await this.lock.run(async () => {
       const r = await prepare();
       if (!r) return undefined;
       await this.journal.append(r);
       this.index.apply(r);
+      await applied?.(r);
       this.appendedSinceCompaction++;
       // Compact once the journal is mostly history: keeps replay fast and the file small.
-      if (this.appendedSinceCompaction > 10_000 && this.appendedSinceCompaction > 2 * (this.liveRecordsAtCompaction + 1000)) {
-        await this.compact().catch((err: Error) => this.options.log?.(`registry: journal compaction failed: ${err.message}`));
-      }
+      if (this.appendedSinceCompaction > 10_000 && this.appendedSinceCompaction > 2 * (this.liveRecordsAtCompaction + 1000)) await this.compact();
       return r;
     });
     if (rec) this.options.onChange?.('repo' in rec ? rec.repo : undefined);
@@ -186,21 +262,55 @@ export class RegistryStore {
 
   /** Records push activity in `repo` (a blob HEAD, a mount, an upload request). */
   notePush(repo: string): void {
-    this.pushActivity.set(repo, Date.now());
+    const now = Date.now();
+    this.pushActivity.set(repo, now);
+    // Forget pushes older than any in-flight window, once a minute or when the map doubled since the last
+    // walk (a client HEADing blobs under many names): the walk's cost is spread over the notes that grew it.
+    if (now - this.pushActivityPrunedAt >= PUSH_ACTIVITY_PRUNE_MS || this.pushActivity.size > 2 * this.pushActivityKept + 1024) {
+      const before = now - this.pushWindowMs;
+      for (const [r, at] of this.pushActivity) if (at < before && !this.pushesRunning.has(r)) this.pushActivity.delete(r);
+      this.pushActivityPrunedAt = now;
+      this.pushActivityKept = this.pushActivity.size;
+    }
   }
 
   /** Marks an upload request running in `repo` until the returned function is called. */
   beginPush(repo: string): () => void {
     this.notePush(repo);
-    this.pushesRunning.set(repo, (this.pushesRunning.get(repo) ?? 0) + 1);
+    countUp(this.pushesRunning, repo);
     let ended = false;
     return () => {
       if (ended) return;
       ended = true;
       this.notePush(repo);
-      const n = (this.pushesRunning.get(repo) ?? 1) - 1;
-      if (n <= 0) this.pushesRunning.delete(repo);
-      else this.pushesRunning.set(repo, n);
+      countDown(this.pushesRunning, repo);
+    };
+  }
+
+  /**
+   * Starts a push that writes blobs before it links them (an archive import): from its first blob to its
+   * commit or rollback, GC keeps the blobs it holds and what it linked into its repositories, whatever
+   * the grace period — the same protection an upload request in flight gives a docker push.
+   */
+  startPush(): PushInFlight {
+    const ends: Array<() => void> = [];
+    const held = new Set<string>();
+    let ended = false;
+    return {
+      into: (repo) => {
+        if (!ended) ends.push(this.beginPush(repo));
+      },
+      hold: (digest) => {
+        if (ended || held.has(digest)) return;
+        held.add(digest);
+        countUp(this.heldBlobs, digest);
+      },
+      end: () => {
+        if (ended) return;
+        ended = true;
+        for (const end of ends) end();
+        for (const d of held) countDown(this.heldBlobs, d);
+      },
     };
   }
 
@@ -329,25 +439,32 @@ export class RegistryStore {
 
   /**
    * Rolls back blobs a failed import (or similar) wrote: removes each blob file unless a manifest or a
-   * repository link uses it now, or a client touched it after `writtenAt` (someone else found it present
-   * and may be about to reference it). The same checks as GC's sweep, under the index lock. Pass the
-   * digests with the time you wrote them (a Map<digest, ms> works). Returns the digests removed.
+   * repository link uses it now, a push in flight holds it, or a client touched it after `writtenAt`
+   * (someone else found it present and may be about to reference it). The same checks as GC's sweep,
+   * under the index lock. Pass the digests with the time you wrote them (a Map<digest, ms> works), and end
+   * your own PushInFlight first (its holds would keep them). Returns the digests removed.
    */
   async discardBlobs(blobs: Iterable<readonly [digest: string, writtenAt: number]>): Promise<string[]> {
     const list = [...blobs];
     for (const [d] of list) checkDigest(d);
     if (list.length === 0) return [];
-    const rec = await this.mutate(async () => {
-      const live = this.index.referenced();
-      for (const r of this.index.repos.values()) for (const d of r.links.keys()) live.add(d);
-      const removed: string[] = [];
-      for (const [digest, at] of list) {
-        if (live.has(digest) || (this.touched.get(digest) ?? 0) > at + 1) continue;
-        await this.blobs.remove(digest);
-        removed.push(digest);
-      }
-      return removed.length ? { op: 'sweep', digests: removed } : undefined;
-    });
+    const rec = await this.mutate(
+      () => {
+        const live = this.index.referenced();
+        for (const r of this.index.repos.values()) for (const d of r.links.keys()) live.add(d);
+        const removed: string[] = [];
+        for (const [digest, at] of list) {
+          // Held by another push in flight, or touched by someone since we wrote it: theirs now.
+          if (live.has(digest) || this.heldBlobs.has(digest) || (this.touched.get(digest) ?? 0) > at + 1) continue;
+          removed.push(digest);
+        }
+        return removed.length ? { op: 'sweep', digests: removed } : undefined;
+      },
+      // Record first, files after, as GC does (gc.ts says why).
+      async (r) => {
+        if (r.op === 'sweep') for (const d of r.digests) await this.blobs.remove(d);
+      },
+    );
     return rec?.op === 'sweep' ? rec.digests : [];
   }
 

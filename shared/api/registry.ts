@@ -95,7 +95,7 @@ export const registryMethods = {
 
 /** One thing `fsck` found wrong, and whether it was repaired. */
 export interface FsckProblem {
-  kind: 'corrupt-blob' | 'stray-file' | 'missing-blob' | 'missing-manifest-blob' | 'missing-child' | 'dangling-tag' | 'dangling-link' | 'unreadable-blob';
+  kind: 'corrupt-blob' | 'stray-file' | 'missing-blob' | 'missing-manifest-blob' | 'missing-child' | 'dangling-tag' | 'dangling-link' | 'unreadable-blob' | 'damaged-index';
   /** The digest (or path under blobs/ for a stray file) concerned. */
   digest: string;
   repository?: string;
