@@ -129,6 +129,14 @@ describe('discoverEngines', () => {
     expect(r.map((c) => c.source)).toEqual(['docker-desktop', 'docker-desktop', 'colima', 'colima', 'rancher-desktop', 'orbstack', 'podman']);
   });
 
+  it('finds rootless Docker in the runtime directory on Linux, after the system socket', () => {
+    const sock = touch('run', 'user', '1000', 'docker.sock');
+    const r = discover({ XDG_RUNTIME_DIR: join(home, 'run', 'user', '1000') });
+    expect(own(r)).toEqual([{ kind: 'unix', address: sock, source: 'rootless-docker' }]);
+    const system = r.candidates.findIndex((c) => c.address === '/var/run/docker.sock');
+    if (system >= 0) expect(system).toBeLessThan(r.candidates.findIndex((c) => c.address === sock));
+  });
+
   it('skips sockets that do not exist and lists each address once', () => {
     const sock = touch('.rd', 'docker.sock');
     const r = own(discover({ DOCKER_HOST: `unix://${sock}` }));

@@ -1,7 +1,7 @@
 /**
  * Where is the Docker engine? The places a user's engine may listen, in the order the docker CLI and
  * the popular desktop engines would have us look: DOCKER_HOST, the current docker context, the system
- * socket, Docker Desktop, Colima, Rancher Desktop, OrbStack, Podman, and the Windows named pipes.
+ * socket, rootless Docker, Docker Desktop, Colima, Rancher Desktop, OrbStack, Podman, and the Windows named pipes.
  *
  * Pure: env, home directory, platform and file probes are parameters, so tests use temp directories and
  * fake environments; the service pings the candidates in order and keeps the first that answers.
@@ -160,6 +160,9 @@ export function discoverEngines(input: DiscoveryInput): { candidates: EngineCand
 
   // 3. The system socket (Linux dockerd; on macOS a link Docker Desktop makes when allowed).
   addSocket('/var/run/docker.sock', 'default');
+  // Rootless Docker (dockerd-rootless-setuptool.sh): its setup tells the user to export DOCKER_HOST in a
+  // shell profile, which an app started from the desktop never reads; the socket is in the runtime dir.
+  if (platform === 'linux' && env.XDG_RUNTIME_DIR) addSocket(path.join(env.XDG_RUNTIME_DIR, 'docker.sock'), 'rootless-docker');
   // 4. Per-user engines.
   addSocket(path.join(home, '.docker', 'run', 'docker.sock'), 'docker-desktop');
   addSocket(path.join(home, '.docker', 'desktop', 'docker.sock'), 'docker-desktop');
