@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ArchivePreview } from '../../../shared/api/archive';
-import { defaultTarget, splitTags, targetFromTags, targetProblem } from './import-defaults';
+import { defaultRows, defaultTarget, rowOverrides, splitTags, targetFromTags, targetProblem } from './import-defaults';
 
 describe('targetFromTags', () => {
   it('drops the host and Docker Hub library prefix and keeps the tags of the first repository', () => {
@@ -34,5 +34,36 @@ describe('tags and problems', () => {
     expect(targetProblem('team/app', ['1.0', 'latest'], true)).toBeUndefined();
     expect(targetProblem('', [], false)).toBeUndefined();
     expect(targetProblem('', [], true)).toMatch(/empty/);
+  });
+});
+
+describe('one repository and tags per image', () => {
+  const image = (tags: string[]) => ({ tags, mediaType: 'x', platforms: [], size: 0 });
+  const preview: ArchivePreview = { format: 'docker-archive', compressed: false, size: 1, images: [image(['web:1']), image(['docker.io/library/api:2', 'api:latest']), image([])] };
+
+  it('starts from each image\'s own names and sends only the rows the user changed', () => {
+    const rows = defaultRows(preview);
+    expect(rows).toEqual([
+      { repository: 'web', tagsText: '1' },
+      { repository: 'api', tagsText: '2, latest' },
+      { repository: '', tagsText: '' },
+    ]);
+    expect(rowOverrides(preview, rows)).toEqual({ overrides: [] });
+    const edited = [{ repository: 'team/web', tagsText: '1' }, { repository: 'api', tagsText: 'latest,2' }, { repository: 'misc', tagsText: 'x y' }];
+    expect(rowOverrides(preview, edited)).toEqual({
+      overrides: [
+        { image: 0, repository: 'team/web', tags: ['1'] },
+        { image: 1, repository: 'api', tags: ['latest', '2'] },
+        { image: 2, repository: 'misc', tags: ['x', 'y'] },
+      ],
+    });
+  });
+
+  it('names the image whose row is wrong', () => {
+    const rows = defaultRows(preview);
+    rows[1] = { repository: 'Team/API', tagsText: '2' };
+    expect(rowOverrides(preview, rows).problem).toMatch(/^Image 2: /);
+    rows[1] = { repository: 'api', tagsText: '' };
+    expect(rowOverrides(preview, rows).problem).toBe('Image 2: Enter at least one tag, e.g. latest.');
   });
 });

@@ -51,3 +51,35 @@ export function targetProblem(repository: string, tags: readonly string[], requi
   }
   return undefined;
 }
+
+/** One image's row in the import sheet when the archive holds several: what the user typed. */
+export interface ImageRow {
+  repository: string;
+  tagsText: string;
+}
+
+/** The rows the sheet starts with: each image's own repository and tags. */
+export function defaultRows(preview: ArchivePreview): ImageRow[] {
+  return preview.images.map((img) => {
+    const t = targetFromTags(img.tags);
+    return { repository: t.repository, tagsText: t.tags.join(', ') };
+  });
+}
+
+/**
+ * The per-image overrides to send (images by their index in the preview): only rows the user changed, so
+ * untouched images — signatures and SBOMs among them — keep what the archive says. Or the first problem.
+ */
+export function rowOverrides(preview: ArchivePreview, rows: readonly ImageRow[]): { overrides: Array<{ image: number; repository: string; tags: string[] }>; problem?: string } {
+  const defaults = defaultRows(preview);
+  const overrides: Array<{ image: number; repository: string; tags: string[] }> = [];
+  for (const [i, row] of rows.entries()) {
+    const repository = row.repository.trim();
+    const tags = splitTags(row.tagsText);
+    if (repository === defaults[i]?.repository && tags.join(',') === splitTags(defaults[i].tagsText).join(',')) continue;
+    const problem = targetProblem(repository, tags, true);
+    if (problem) return { overrides, problem: `Image ${i + 1}: ${problem}` };
+    overrides.push({ image: i, repository, tags });
+  }
+  return { overrides };
+}

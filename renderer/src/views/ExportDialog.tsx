@@ -24,7 +24,7 @@ export function ExportDialog({ from, images, onClose }: { from: 'engine' | 'regi
     setBusy(true);
     setError(undefined);
     try {
-      const job = await berth['archive.export']({ from, images, format: from === 'engine' ? 'docker' : format, path: path.trim(), ...(from === 'registry' ? { referrers } : {}) });
+      const job = await berth['archive.export']({ from, images, format, path: path.trim(), ...(from === 'registry' ? { referrers } : {}) });
       useJobs.getState().apply(job);
       toastOk(`Exporting ${plural(images.length, 'image')} — follow it in Transfers`);
       onClose();
@@ -63,17 +63,22 @@ export function ExportDialog({ from, images, onClose }: { from: 'engine' | 'regi
           <input id="export-path" className="input mono" value={path} onChange={(e) => setPath(e.target.value)} aria-invalid={pathProblem !== undefined} spellCheck={false} />
           {pathProblem && <span className="field-error">{pathProblem}</span>}
         </div>
-        {from === 'engine' ? (
-          <p className="muted small">The engine writes its own docker save archive (docker load reads it; Berth imports it).</p>
-        ) : (
         <div className="field">
           <label htmlFor="export-format">Format</label>
           <select id="export-format" className="input" value={format} onChange={(e) => setFormat(e.target.value as 'oci' | 'docker')}>
-            <option value="oci">OCI archive (index.json; keeps multi-arch indexes)</option>
-            <option value="docker">docker save (manifest.json; docker load reads it)</option>
+            {from === 'engine' ? (
+              <>
+                <option value="docker">docker save, as the engine writes it</option>
+                <option value="oci">OCI archive (index.json + manifest.json; layers uncompressed, same image ID)</option>
+              </>
+            ) : (
+              <>
+                <option value="oci">OCI archive (index.json; keeps multi-arch indexes)</option>
+                <option value="docker">docker save (manifest.json; docker load reads it)</option>
+              </>
+            )}
           </select>
         </div>
-        )}
         {from === 'registry' && (
           <label className="row">
             <input type="checkbox" checked={referrers} onChange={(e) => setReferrers(e.target.checked)} /> Include referrers (signatures, SBOMs)

@@ -12,7 +12,7 @@ import { ArchiveInput } from '../../components/ArchiveInput';
 import { LayerTable } from '../../components/LayerTable';
 import { Dialog } from '../../components/Dialog';
 import { formatBytes, formatDuration, formatRate, formatRelative, plural, shortDigest } from '../../../../shared/format';
-import { defaultTarget, splitTags, targetProblem } from '../../lib/import-defaults';
+import { defaultRows, defaultTarget, rowOverrides, splitTags, targetProblem, type ImageRow } from '../../lib/import-defaults';
 import { useJobs } from '../../store/jobs';
 import { useRegistry } from '../../store/registry';
 import { useUi } from '../../store/ui';
@@ -222,11 +222,13 @@ function ImportForm({ source, preview, onStarted }: { source: FileSource; previe
   const [target, setTarget] = useState<'registry' | 'engine'>('registry');
   const [repository, setRepository] = useState(defaults.repository);
   const [tagsText, setTagsText] = useState(defaults.tags.join(', '));
+  const [rows, setRows] = useState<ImageRow[]>(() => defaultRows(preview));
   const [compress, setCompress] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
   const tags = splitTags(tagsText);
-  const problem = single ? targetProblem(repository.trim(), tags, target === 'registry') : undefined;
+  const perImage = !single && target === 'registry' ? rowOverrides(preview, rows) : undefined;
+  const problem = single ? targetProblem(repository.trim(), tags, target === 'registry') : perImage?.problem;
   const legacy = !preview.compressed;
   const id = useId();
 
@@ -238,6 +240,7 @@ function ImportForm({ source, preview, onStarted }: { source: FileSource; previe
         source,
         target,
         ...(single && repository.trim() ? { repository: repository.trim(), tags } : {}),
+        ...(perImage?.overrides.length ? { overrides: perImage.overrides } : {}),
         ...(target === 'registry' && legacy ? { compress } : {}),
       });
       useJobs.getState().apply(job);
@@ -278,8 +281,46 @@ function ImportForm({ source, preview, onStarted }: { source: FileSource; previe
             <input id={`${id}-tags`} className="input mono" value={tagsText} onChange={(e) => setTagsText(e.target.value)} placeholder="latest, 1.0" spellCheck={false} />
           </div>
         </div>
+      ) : target === 'registry' ? (
+        <table className="grid" aria-label="Repository and tags per image">
+          <thead>
+            <tr>
+              <th>Image</th>
+              <th>Repository</th>
+              <th>Tags</th>
+            </tr>
+          </thead>
+          <tbody>
+            {preview.images.map((img, i) => (
+              <tr key={`${i}-${img.digest ?? ''}`}>
+                <td className="wrap small">
+                  {i + 1}. {img.tags.join(', ') || <span className="muted">untagged {img.digest ? shortDigest(img.digest) : ''}</span>}
+                </td>
+                <td>
+                  <input
+                    className="input mono"
+                    aria-label={`Repository for image ${i + 1}`}
+                    value={rows[i]?.repository ?? ''}
+                    onChange={(e) => setRows((r) => r.map((row, j) => (j === i ? { ...row, repository: e.target.value } : row)))}
+                    spellCheck={false}
+                  />
+                </td>
+                <td>
+                  <input
+                    className="input mono"
+                    aria-label={`Tags for image ${i + 1}`}
+                    value={rows[i]?.tagsText ?? ''}
+                    onChange={(e) => setRows((r) => r.map((row, j) => (j === i ? { ...row, tagsText: e.target.value } : row)))}
+                    placeholder="latest, 1.0"
+                    spellCheck={false}
+                  />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       ) : (
-        <p className="muted small">Each image keeps the repository and tags it carries in the archive.</p>
+        <p className="muted small">The engine keeps the names each image carries in the archive.</p>
       )}
       {problem && (
         <span className="field-error" role="alert">
@@ -290,7 +331,7 @@ function ImportForm({ source, preview, onStarted }: { source: FileSource; previe
         <label className="row">
           <input type="checkbox" checked={compress} onChange={(e) => setCompress(e.target.checked)} />
           Compress layers with gzip
-          <span className="muted small">{compress ? '— smaller in the registry and on the wire; the digests change.' : '— layers are stored as they are in the archive (uncompressed), digests kept.'}</span>
+          <span className="muted small">{compress ? '— zlib level 1 (parts that do not compress are stored); smaller in the registry and on the wire; the digests change.' : '— layers are stored as they are in the archive (uncompressed), digests kept.'}</span>
         </label>
       )}
       {error && (
