@@ -29,6 +29,8 @@ interface Session {
   hash: Hash;
   /** Serializes requests on this session. */
   lock: Mutex;
+  /** Requests running or waiting on this session: the expiry sweep leaves a busy session alone. */
+  busy: number;
 }
 
 export interface AppendOptions {
@@ -83,15 +85,24 @@ export class UploadSessions {
   async start(repo: string): Promise<{ id: string; offset: number }> {
     const id = randomUUID();
     const now = Date.now();
+    // Live in memory before its files exist, so an expiry sweep running meanwhile leaves them alone.
+    const s: Session = { id, repo, startedAt: now, lastActivity: now, offset: 0, hash: createHash('sha256'), lock: new Mutex(), busy: 0 };
+    this.sessions.set(id, s);
     try {
-      await writeFileAtomic(`${this.dataPath(id)}.json`, JSON.stringify({ repo, startedAt: now }));
-      await (await open(this.dataPath(id), 'w', 0o644)).close();
+      await this.exclusive(s, async () => {
+        await writeFileAtomic(`${this.dataPath(id)}.json`, JSON.stringify({ repo, startedAt: now }));
+        await (await open(this.dataPath(id), 'w', 0o644)).close();
+      });
     } catch (err) {
-      await this.removeFiles(id);
+      await this.discard(s);
       throw describeIoError(err, 'start the upload');
     }
-    this.sessions.set(id, { id, repo, startedAt: now, lastActivity: now, offset: 0, hash: createHash('sha256'), lock: new Mutex() });
     return { id, offset: 0 };
+  }
+
+  /** Sessions known in memory (started, or resumed after a restart) and not yet finished or expired. */
+  get openSessions(): number {
+    return this.sessions.size;
   }
 
   /** Finds a session of this repository; unknown, malformed, foreign or expired ids are all 404. */
@@ -123,13 +134,19 @@ export class UploadSessions {
     }
     const again = this.sessions.get(id); // another request may have loaded it while we read
     if (again) return again;
-    const s: Session = { id, repo: meta.repo, startedAt: meta.startedAt, lastActivity: Date.now(), offset: size, hash, lock: new Mutex() };
+    const s: Session = { id, repo: meta.repo, startedAt: meta.startedAt, lastActivity: Date.now(), offset: size, hash, lock: new Mutex(), busy: 0 };
     this.sessions.set(id, s);
     return s;
   }
 
-  private exclusive<T>(s: Session, fn: () => Promise<T>): Promise<T> {
-    return s.lock.run(fn);
+  private async exclusive<T>(s: Session, fn: () => Promise<T>): Promise<T> {
+    s.busy++;
+    try {
+      return await s.lock.run(fn);
+    } finally {
+      s.busy--;
+      s.lastActivity = Date.now();
+    }
   }
 
   /** Bytes received so far (GET on the session, and the Range header of every answer). */
@@ -243,38 +260,49 @@ export class UploadSessions {
     await rm(`${this.dataPath(id)}.json`, { force: true });
   }
 
-  /** Removes sessions idle for longer than maxAgeMs, including ones from before a restart. */
+  /**
+   * Removes sessions idle for longer than maxAgeMs: those in memory (their map entry goes too, even when
+   * their files went some other way) and those on disk from before a restart. Nothing being written
+   * right now is touched: a session with a request running is skipped, and a file on disk that no live
+   * session owns is judged by its own age (a session being started has its files appear one by one).
+   */
   async expire(maxAgeMs: number, now = Date.now()): Promise<{ count: number; bytes: number }> {
     let count = 0;
     let bytes = 0;
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch {
-      return { count, bytes };
-    }
-    const ids = new Set(names.map((n) => n.replace(/\.json$/, '')).filter((n) => sessionIdPattern.test(n)));
-    for (const id of ids) {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    const onDisk = names.map((n) => n.replace(/\.json$/, '')).filter((n) => sessionIdPattern.test(n));
+    for (const id of new Set([...this.sessions.keys(), ...onDisk])) {
       const live = this.sessions.get(id);
-      let last = live?.lastActivity;
-      let size = live?.offset ?? 0;
-      if (last === undefined) {
-        try {
-          const st = await stat(this.dataPath(id));
-          last = st.mtimeMs;
-          size = st.size;
-        } catch {
-          last = 0; // metadata without data: debris
-        }
+      if (live) {
+        if (live.busy > 0 || now - live.lastActivity < maxAgeMs) continue;
+        const size = live.offset;
+        // A request may have queued on the session since the check: nothing runs before this discard, and
+        // a request that comes after it finds the session gone (404) — it had been idle for maxAgeMs.
+        const removed = await this.exclusive(live, async () => {
+          if (this.sessions.get(id) !== live) return false;
+          await this.discard(live);
+          return true;
+        });
+        if (!removed) continue;
+        count++;
+        bytes += size;
+        continue;
       }
-      if (now - last < maxAgeMs) continue;
-      if (live) await this.exclusive(live, () => this.discard(live));
-      else await this.removeFiles(id);
+      const files = await Promise.all([stat(this.dataPath(id)).catch(() => undefined), stat(`${this.dataPath(id)}.json`).catch(() => undefined)]);
+      const present = files.filter((f) => f !== undefined);
+      if (present.length === 0) continue; // gone meanwhile
+      if (now - Math.max(...present.map((f) => f.mtimeMs)) < maxAgeMs) continue;
+      if (this.sessions.has(id)) continue; // loaded by a request while we looked
+      await this.removeFiles(id);
       count++;
-      bytes += size;
+      bytes += files[0]?.size ?? 0;
     }
-    // Debris from an interrupted atomic write of session metadata.
-    for (const n of names) if (n.endsWith('.tmp')) await rm(join(this.dir, n), { force: true });
+    // Debris from an interrupted atomic write of session metadata — once old: a young one is being written.
+    for (const n of names) {
+      if (!n.endsWith('.tmp')) continue;
+      const st = await stat(join(this.dir, n)).catch(() => undefined);
+      if (st && now - st.mtimeMs >= maxAgeMs) await rm(join(this.dir, n), { force: true });
+    }
     return { count, bytes };
   }
 
