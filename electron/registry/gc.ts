@@ -7,9 +7,21 @@
  *  3. Mark: every digest a manifest references (in memory, from the index). Sweep candidates: blob files
  *     not marked and older than the grace period, and not touched (uploaded, linked, HEADed) within it.
  *  4. Delete, in small batches under the index lock, so a manifest put cannot interleave: each candidate
- *     is re-checked against the live index and against touches since GC started, then unlinked, and one
- *     journal record drops the links to it. A push that races GC either finds its blob (kept) or gets
- *     MANIFEST_BLOB_UNKNOWN for a blob that was already gone — never a manifest pointing at nothing.
+ *     is re-checked against the live index and against touches since GC started; one journal record
+ *     drops every link to the batch, and only once it is durable are the files removed (still under the
+ *     lock). A push that races GC either finds its blob (kept) or gets MANIFEST_BLOB_UNKNOWN for a blob
+ *     that was already gone — never a manifest pointing at nothing.
+ *
+ * Why the record goes first: the index must never name a blob that is gone. Record first, a crash
+ * between the two steps leaves blob files that nothing links or references — ordinary garbage, older
+ * than any grace period, which the next GC sweeps; nothing is lost and nothing dangles. Files first, a
+ * crash (or a failed journal append: disk full) would leave links to deleted blobs that only
+ * `fsck --repair` cleans up, and until then a mount from that repository would be offered a blob that
+ * is not there.
+ *
+ * Pushes in flight keep their blobs whatever the grace period: a repository with an upload request
+ * running or a blob HEAD/upload within `inFlightMs` keeps its linked blobs, and a push that writes before
+ * it links (an archive import: RegistryStore.startPush) keeps the blobs it holds.
  */
 import type { GcReport } from '../../shared/api/registry';
 import type { RegistryStore } from './store';
@@ -34,10 +46,10 @@ export interface GcOptions {
 export const DEFAULT_GRACE_MS = 60 * 60 * 1000;
 export const DEFAULT_IN_FLIGHT_MS = 10 * 60 * 1000;
 
-/** Blobs linked to repositories with a push in flight (see GcOptions.inFlightMs). */
+/** Blobs linked to repositories with a push in flight (see GcOptions.inFlightMs), and blobs pushes hold. */
 function inFlightBlobs(store: RegistryStore, windowMs: number): Set<string> {
   const since = Date.now() - windowMs;
-  const out = new Set<string>();
+  const out = new Set<string>(store.heldBlobs.keys());
   for (const r of store.index.repos.values()) {
     const busy = (store.pushesRunning.get(r.name) ?? 0) > 0 || (store.pushActivity.get(r.name) ?? 0) > since;
     if (busy) for (const d of r.links.keys()) out.add(d);
@@ -110,6 +122,7 @@ export async function collectGarbage(store: RegistryStore, opts: GcOptions = {})
     }
   }
   const inFlightMs = opts.inFlightMs ?? DEFAULT_IN_FLIGHT_MS;
+  store.pushWindowMs = Math.max(store.pushWindowMs, inFlightMs); // the store remembers pushes this long
   const pushing = inFlightBlobs(store, inFlightMs);
   const fresh = (digest: string, mtimeMs: number) => mtimeMs > cutoff || (store.touched.get(digest) ?? 0) > cutoff || pushing.has(digest);
   const candidates: Array<{ digest: string; size: number }> = [];
@@ -132,23 +145,30 @@ export async function collectGarbage(store: RegistryStore, opts: GcOptions = {})
     for (let i = 0; i < candidates.length; i += BATCH) {
       aborted();
       const batch = candidates.slice(i, i + BATCH);
-      await store.mutate(async () => {
-        const live = store.index.referenced();
-        const busy = inFlightBlobs(store, inFlightMs);
-        const removed: string[] = [];
-        for (const c of batch) {
-          if (live.has(c.digest) || busy.has(c.digest)) continue;
-          const touchedAt = store.touched.get(c.digest) ?? 0;
-          if (touchedAt > cutoff || touchedAt >= started) continue;
-          const st = await store.statBlob(c.digest);
-          if (!st || st.mtimeMs > cutoff) continue;
-          await store.blobs.remove(c.digest);
-          removed.push(c.digest);
-          report.blobsRemoved++;
-          report.bytesFreed += st.size;
-        }
-        return removed.length ? { op: 'sweep', digests: removed } : undefined;
-      });
+      const sizes = new Map<string, number>();
+      await store.mutate(
+        async () => {
+          const live = store.index.referenced();
+          const busy = inFlightBlobs(store, inFlightMs);
+          for (const c of batch) {
+            if (live.has(c.digest) || busy.has(c.digest)) continue;
+            const touchedAt = store.touched.get(c.digest) ?? 0;
+            if (touchedAt > cutoff || touchedAt >= started) continue;
+            const st = await store.statBlob(c.digest);
+            if (!st || st.mtimeMs > cutoff) continue;
+            sizes.set(c.digest, st.size);
+          }
+          return sizes.size ? { op: 'sweep', digests: [...sizes.keys()] } : undefined;
+        },
+        // The record is durable: now the files go (see the top of this file for why in this order).
+        async () => {
+          for (const [digest, size] of sizes) {
+            await store.blobs.remove(digest);
+            report.blobsRemoved++;
+            report.bytesFreed += size;
+          }
+        },
+      );
       opts.onProgress?.({ phase: 'sweep', done: Math.min(i + BATCH, candidates.length), total: candidates.length });
     }
     // Forget touches older than any grace period we would honour, so the map does not grow forever.
