@@ -97,12 +97,13 @@ describe('connection errors and hints', () => {
  * Just enough of the Engine API on a unix socket for the connection logic: /_ping (answers 500 while
  * `healthy` is false), /version, and an /events stream held open. Records when each /_ping came.
  */
-function fakeEngine(path: string, name: string): { pings: number[]; healthy: boolean; close(): Promise<void> } {
-  const state = { pings: [] as number[], healthy: true, close: async () => {} };
+function fakeEngine(path: string, name: string): { pings: number[]; healthy: boolean; hung: boolean; close(): Promise<void> } {
+  const state = { pings: [] as number[], healthy: true, hung: false, close: async () => {} };
   const open = new Set<import('node:net').Socket>();
   const http: HttpServer = createHttpServer((req, res) => {
     if (req.url?.endsWith('/_ping')) {
       state.pings.push(Date.now());
+      if (state.hung) return; // a vanished remote engine: the connection stays, no answer comes
       res.writeHead(state.healthy ? 200 : 500).end(state.healthy ? 'OK' : 'down');
     } else if (req.url?.includes('/version')) {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ Version: name, ApiVersion: '1.41', Os: 'linux', Arch: 'amd64' }));
@@ -187,5 +188,29 @@ describe('switching back to the engine the user named', () => {
     expect(status.warning).toBeDefined();
     await new Promise((r) => setTimeout(r, 500));
     expect(named.pings.length).toBe(1); // the connect itself, nothing after
+  });
+});
+
+describe('heartbeat', () => {
+  it('notices an engine that stops answering while its event stream stays open, and says so', async () => {
+    const sock = join(dir, 'engine.sock');
+    const engine = fakeEngine(sock, 'remote');
+    const bus = new EventBus();
+    const statuses: EngineStatus[] = [];
+    bus.subscribe((e) => e.type === 'engine.status' && statuses.push(e.status));
+    service.close();
+    service = new EngineService({ events: bus, log: () => {}, dockerHost: `unix://${sock}`, heartbeatMs: 100, pingTimeoutMs: 300, retry: { minMs: 100, maxMs: 200 } });
+    try {
+      service.watch();
+      await waitFor(() => statuses.find((s) => s.connected), 3000, 'connected');
+      engine.hung = true;
+      const down = await waitFor(() => statuses.find((s) => !s.connected), 3000, 'the status saying not connected');
+      expect(down.tried?.[0].error).toBe('no answer within 0 s');
+      engine.hung = false;
+      await waitFor(() => statuses.filter((s) => s.connected).length === 2, 3000, 'connected again');
+    } finally {
+      service.close();
+      await engine.close();
+    }
   });
 });

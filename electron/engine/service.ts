@@ -7,7 +7,9 @@
  * away it retries with backoff and reconnects when it returns. When the engine the user named (DOCKER_HOST,
  * the docker context) did not answer and Berth fell back to another one, it keeps pinging the named one
  * (backoff, only while on the fallback) and switches back as soon as it answers: otherwise images would go
- * on landing in the wrong engine until a restart.
+ * on landing in the wrong engine until a restart. While connected it also pings the engine in use now and
+ * then: an engine behind tcp:// or ssh:// can vanish without closing the connection (a laptop that slept,
+ * a VPN that dropped), and the event stream would wait on it forever, the status saying "connected".
  *
  * Errors: a socket that does not answer is ENGINE_UNAVAILABLE with a hint a person can act on; an engine
  * that answers with an error is ENGINE_ERROR with the engine's own message (NOT_FOUND / CONFLICT where
@@ -38,6 +40,8 @@ export interface EngineServiceOptions {
   pingTimeoutMs?: number;
   /** While on a fallback: how often the endpoint the user named is pinged again (backoff), in ms. */
   preferredProbe?: { minMs: number; maxMs: number };
+  /** While watching and connected: how often the engine in use is pinged to see it is still there. */
+  heartbeatMs?: number;
   /** Quiet period before a burst of engine events becomes one `engine.images-changed`. */
   debounceMs?: number;
 }
@@ -77,6 +81,8 @@ export class EngineService {
   private probing = false;
   private probeDelay: number;
   private readonly probeBackoff: { minMs: number; maxMs: number };
+  private heartbeatTimer?: NodeJS.Timeout;
+  private heartbeating = false;
   private readonly retry: { minMs: number; maxMs: number };
   private readonly pingTimeoutMs: number;
   private readonly debounceMs: number;
@@ -113,6 +119,7 @@ export class EngineService {
   watch(): void {
     if (this.watching || this.closed) return;
     this.watching = true;
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.options.heartbeatMs ?? 30_000);
     void this.watchCycle();
   }
 
@@ -121,6 +128,7 @@ export class EngineService {
     this.watching = false;
     clearTimeout(this.debounceTimer);
     clearTimeout(this.probeTimer);
+    clearInterval(this.heartbeatTimer);
     this.wake?.(); // lets the watch loop see `closed` and end
     this.eventsAbort?.abort();
   }
@@ -209,6 +217,27 @@ export class EngineService {
     this.schedulePreferredProbe();
   }
 
+  /**
+   * The engine in use must answer /_ping in time; when it does not, the event stream is dropped so the
+   * watch loop reconnects (and says "not connected" if nothing answers). A false alarm costs one restart
+   * of the event stream and no status change.
+   */
+  private async heartbeat(): Promise<void> {
+    const docker = this.docker;
+    if (!docker || !this.current.connected || this.heartbeating || this.closed) return;
+    this.heartbeating = true;
+    try {
+      await (docker as unknown as UntypedCalls).ping({ abortSignal: AbortSignal.timeout(this.pingTimeoutMs) });
+    } catch (err) {
+      if (this.docker === docker && !this.closed) {
+        this.options.log(`engine: ${this.endpoint?.address} stopped answering (${describeConnectionError(err, this.pingTimeoutMs)}); reconnecting`);
+        this.eventsAbort?.abort();
+      }
+    } finally {
+      this.heartbeating = false;
+    }
+  }
+
   /** Arms the next ping of the named endpoints while watching on a fallback; disarms it otherwise. */
   private schedulePreferredProbe(): void {
     const onFallback = this.watching && !this.closed && this.current.connected && this.preferred.length > 0;
@@ -252,23 +281,31 @@ export class EngineService {
   }
 
   private async watchCycle(): Promise<void> {
+    let status = await this.connect();
+    this.schedulePreferredProbe(); // connect() may have settled before watch() began
     while (this.watching && !this.closed) {
-      const status = await this.connect();
-      if (this.closed) return;
-      this.schedulePreferredProbe(); // connect() may have settled before watch() began
-      if (!status.connected || !this.docker) {
+      const docker = this.docker;
+      if (!status.connected || !docker) {
         await this.backoff();
+        status = await this.connect();
         continue;
       }
       const started = Date.now();
       try {
-        await this.followEvents(this.docker);
+        await this.followEvents(docker);
       } catch {
         // The stream broke: the loop reconnects (or says the engine is gone).
       }
+      if (this.closed) return;
+      // Another engine took over meanwhile (the switch back to DOCKER_HOST): follow it, it just answered.
+      if (this.docker && this.docker !== docker && this.current.connected) {
+        status = this.status();
+        continue;
+      }
       // An engine that answers /_ping but drops /events at once must not make this loop spin.
-      if (Date.now() - started < 2000 && !this.closed) await this.backoff();
+      if (Date.now() - started < 2000) await this.backoff();
       else this.retryDelay = this.retry.minMs;
+      status = await this.connect();
     }
   }
 
