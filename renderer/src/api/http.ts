@@ -7,7 +7,7 @@ import { apiPrefix, tokenParam } from '../../../shared/bridge';
 import type { Envelope } from '../../../shared/contract';
 import type { MethodName } from '../../../shared/api';
 import type { BerthEvent } from '../../../shared/events';
-import type { FileSource, Transport, UploadProgress } from './transport';
+import type { ExportOut, FileSource, Transport, UploadProgress } from './transport';
 
 const storageKey = 'berth.token';
 
@@ -33,9 +33,19 @@ const unreachable = (err: unknown): Envelope => ({
   },
 });
 
+/**
+ * A prepared export's download URL, absolute (a DownloadURL drag needs one). The token rides in the query,
+ * as for EventSource: a link or a drag cannot set a header.
+ */
+export const exportDownload = (token: string, base = ''): ExportOut => ({
+  kind: 'download',
+  url: (exportId) => new URL(`${base}${apiPrefix}/exports/${encodeURIComponent(exportId)}?${tokenParam}=${encodeURIComponent(token)}`, window.location.href).href,
+});
+
 export function httpTransport(token: string, base = ''): Transport {
   return {
     kind: 'http',
+    exportOut: exportDownload(token, base),
     async call(method: MethodName, input: unknown): Promise<Envelope> {
       let res: Response;
       try {

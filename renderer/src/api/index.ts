@@ -34,7 +34,10 @@ export const transport: Transport = {
       void transport.call('app.info', {});
     }),
   sendFile: (file, onProgress, signal) => current().sendFile(file, onProgress, signal),
+  get exportOut() {
+    return current().exportOut;
+  },
 };
 export const berth = createClient(transport);
 export { asBerthError } from './client';
-export type { FileSource, UploadProgress } from './transport';
+export type { ExportOut, FileSource, UploadProgress } from './transport';

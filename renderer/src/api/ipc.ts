@@ -18,5 +18,7 @@ export function ipcTransport(bridge: PreloadBridge): Transport {
       onProgress({ loaded: file.size, total: file.size });
       return { path };
     },
+    // The main process finds the file by the export's id; the page never names a path.
+    exportOut: { kind: 'drag', startDrag: (exportId) => bridge.startDrag(exportId) },
   };
 }

@@ -11,6 +11,13 @@ export interface UploadProgress {
 /** How a picked or dropped file reaches the backend. */
 export type FileSource = { path: string } | { uploadId: string };
 
+/**
+ * How a prepared export (archive.prepareExport) leaves the app as a file. Electron: a native drag of the
+ * file itself, started from dragstart. A browser: the bridge's download URL, for a link, a Download button
+ * and a DownloadURL drag to the desktop.
+ */
+export type ExportOut = { kind: 'drag'; startDrag(exportId: string): Promise<Envelope> } | { kind: 'download'; url(exportId: string): string };
+
 export interface Transport {
   kind: 'ipc' | 'http';
   call(method: MethodName, input: unknown): Promise<Envelope>;
@@ -21,4 +28,6 @@ export interface Transport {
    * PUT /api/uploads and return the upload id.
    */
   sendFile(file: File, onProgress: (p: UploadProgress) => void, signal: AbortSignal): Promise<FileSource>;
+  /** Absent where files cannot leave the app (e.g. a test transport). */
+  exportOut?: ExportOut;
 }

@@ -1,10 +1,12 @@
 /**
  * Export images (from the engine or the embedded registry) to an archive at a path on the backend's
- * machine. The export runs as a job; the Transfers view follows it.
+ * machine. The export runs as a job; the Transfers view follows it. In a browser (`berth serve`) the
+ * default is a download to this computer; the path on the server stays as the other choice.
  */
 import { useState } from 'react';
-import { asBerthError, berth } from '../api';
+import { asBerthError, berth, transport } from '../api';
 import { Dialog } from '../components/Dialog';
+import { ExportOut } from '../components/ExportOut';
 import { plural } from '../../../shared/format';
 import { useJobs } from '../store/jobs';
 import { toastOk } from '../store/toasts';
@@ -18,6 +20,7 @@ export function ExportDialog({ from, images, onClose }: { from: 'engine' | 'regi
   const [referrers, setReferrers] = useState(true);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
+  const download = transport.exportOut?.kind === 'download';
   const pathProblem = path.trim() === '' ? 'Enter where to write the archive.' : !/\.(tar|tgz|tar\.gz)$/.test(path.trim()) ? 'The file name should end in .tar' : undefined;
 
   const submit = async () => {
@@ -44,9 +47,16 @@ export function ExportDialog({ from, images, onClose }: { from: 'engine' | 'regi
           <button type="button" className="btn" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" form="export-form" className="btn primary" disabled={busy || pathProblem !== undefined}>
-            {busy ? 'Starting…' : 'Export'}
+          <button type="submit" form="export-form" className={download ? 'btn' : 'btn primary'} disabled={busy || pathProblem !== undefined}>
+            {busy ? 'Starting…' : download ? 'Export to path' : 'Export'}
           </button>
+          {download && (
+            <ExportOut
+              primary
+              selection={from === 'engine' ? { from, images, format: 'docker' } : { from, images, format, referrers }}
+              label={images.length === 1 ? images[0] : plural(images.length, 'image')}
+            />
+          )}
         </>
       }
     >
@@ -58,6 +68,7 @@ export function ExportDialog({ from, images, onClose }: { from: 'engine' | 'regi
           if (!pathProblem) void submit();
         }}
       >
+        {download && <p className="muted small">Download saves the archive on this computer. Or write it to a path on the machine running berth serve:</p>}
         <div className="field">
           <label htmlFor="export-path">Archive path {info?.mode === 'serve' ? '(on the machine running berth serve)' : ''}</label>
           <input id="export-path" className="input mono" value={path} onChange={(e) => setPath(e.target.value)} aria-invalid={pathProblem !== undefined} spellCheck={false} />

@@ -2,6 +2,8 @@
 import type { ImageDetails, ImageSummary } from '../../../../shared/api/engine';
 import { ErrorNote, Loading } from '../../components/Bits';
 import { Copyable } from '../../components/CopyButton';
+import { ExportOut } from '../../components/ExportOut';
+import { defaultSelection, exportName } from '../../lib/export-out';
 import { cleanCreatedBy, formatBytes, formatDate, formatRelative, shortDigest, shortId } from '../../../../shared/format';
 import { useImages } from '../../store/images';
 
@@ -17,6 +19,7 @@ export function ImageDetailsPanel(props: { id: string; onClose: () => void; onTa
         <span className="spacer" />
         {summary && (
           <>
+            <ExportOut selection={defaultSelection('engine', [exportName(summary)])} label={title} />
             <button type="button" className="btn small" onClick={() => props.onTag(summary)}>
               Tag…
             </button>

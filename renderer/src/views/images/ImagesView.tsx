@@ -7,6 +7,8 @@ import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react'
 import type { ImageSummary } from '../../../../shared/api/engine';
 import { Empty, ErrorNote, Loading } from '../../components/Bits';
 import { CopyButton } from '../../components/CopyButton';
+import { ExportOut } from '../../components/ExportOut';
+import { defaultSelection, exportName } from '../../lib/export-out';
 import { formatBytes, formatDate, formatRelative, plural, shortId } from '../../../../shared/format';
 import { displayName, visibleImages, type ImageSortKey } from '../../lib/images';
 import { modeOf, select } from '../../lib/selection';
@@ -199,7 +201,7 @@ export function ImagesView() {
       {dialog?.kind === 'remove' && <RemoveDialog images={dialog.images} onClose={() => setDialog(undefined)} />}
       {dialog?.kind === 'prune' && <PruneDialog danglingCount={danglingCount} onClose={() => setDialog(undefined)} />}
       {dialog?.kind === 'export' && (
-        <ExportDialog from="engine" images={dialog.images.map((i) => (i.repoTags.find((t) => t !== '<none>:<none>') ?? i.id))} onClose={() => setDialog(undefined)} />
+        <ExportDialog from="engine" images={dialog.images.map(exportName)} onClose={() => setDialog(undefined)} />
       )}
     </section>
   );
@@ -233,6 +235,7 @@ function ImageRow(props: { img: ImageSummary; selected: boolean; cursor: boolean
         <div className="tags">
           {img.dangling && <span className="badge warn">dangling</span>}
           {img.containers > 0 && <span className="badge info">in use ({img.containers})</span>}
+          <ExportOut selection={defaultSelection('engine', [exportName(img)])} label={name} />
           <button
             type="button"
             className="btn small"

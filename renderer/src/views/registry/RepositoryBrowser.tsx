@@ -7,8 +7,10 @@ import type { RepositorySummary, TagSummary } from '../../../../shared/api/regis
 import { Empty, ErrorNote, Loading } from '../../components/Bits';
 import { Copyable } from '../../components/CopyButton';
 import { Dialog } from '../../components/Dialog';
+import { ExportOut } from '../../components/ExportOut';
 import { LayerTable } from '../../components/LayerTable';
 import { cleanCreatedBy, formatBytes, formatDate, formatRelative, plural, shortDigest } from '../../../../shared/format';
+import { defaultSelection } from '../../lib/export-out';
 import { summarizeConfig, summarizeManifest } from '../../lib/manifest';
 import { useRegistry } from '../../store/registry';
 import { toastError, toastOk } from '../../store/toasts';
@@ -132,6 +134,7 @@ function RepositoryPanel({ repo, onClose }: { repo: string; onClose: () => void 
                   <td title={formatDate(t.updatedAt)}>{formatRelative(t.updatedAt)}</td>
                   <td>
                     <div className="row" style={{ flexWrap: 'nowrap' }}>
+                      <ExportOut selection={defaultSelection('registry', [`${repo}:${t.tag}`])} label={`${repo}:${t.tag}`} />
                       <button
                         type="button"
                         className="btn small"
@@ -141,7 +144,7 @@ function RepositoryPanel({ repo, onClose }: { repo: string; onClose: () => void 
                           setExporting(`${repo}:${t.tag}`);
                         }}
                       >
-                        Export
+                        Export…
                       </button>
                       <button
                         type="button"
