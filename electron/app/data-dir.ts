@@ -9,6 +9,8 @@
  * pid that started at another time is someone else: stale. Where no start time can be read (Windows, an
  * older record) the lock is stale only when its control socket does not answer and the pid runs another
  * program; that needs a connection attempt, so only the async acquireDataDir / findLockHolder decide it.
+ * A lock from another machine (a shared folder) cannot be judged and counts as held; "another machine"
+ * means another hostname, except that on macOS and Windows a matching machine id says it is this one.
  */
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
@@ -17,7 +19,7 @@ import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { BerthError } from '../../shared/errors';
 import { fsyncDirSync } from './atomic';
-import { ownIdentity, processIdentity } from './process-identity';
+import { machineId, ownIdentity, processIdentity } from './process-identity';
 
 /** Must match electron-builder's productName: Electron's userData folder is named after it. */
 export const productName = 'Berth';
@@ -63,6 +65,8 @@ export interface LockHolder {
   processStarted?: string;
   /** The holding program's short name ('node', 'Berth', 'berth.exe'), where the platform tells. */
   program?: string;
+  /** macOS / Windows: the computer's id, which survives the hostname changing with the network. */
+  machine?: string;
 }
 
 export interface DataDirLock {
@@ -110,12 +114,17 @@ function parseHolder(text: string): LockHolder | undefined {
  */
 function holderState(holder: LockHolder | undefined): 'live' | 'stale' | 'unsure' {
   if (!holder) return 'stale';
-  if (holder.hostname !== hostname()) return 'live';
+  if (!onThisMachine(holder)) return 'live';
   if (!isProcessAlive(holder.pid)) return 'stale';
   if (!holder.processStarted) return 'unsure';
   const now = processIdentity(holder.pid).started;
   if (!now) return 'unsure';
   return now === holder.processStarted ? 'live' : 'stale';
+}
+
+function onThisMachine(holder: LockHolder): boolean {
+  if (holder.hostname === hostname()) return true;
+  return holder.machine !== undefined && holder.machine === machineId();
 }
 
 /** The synchronous verdict: an unsure holder counts as live (two writers would be worse than a refusal). */
@@ -282,6 +291,7 @@ export function lockDataDir(dir: string, info: { mode: string; control?: string;
     nonce: randomBytes(12).toString('hex'),
     ...(me.started ? { processStarted: me.started } : {}),
     ...(me.program ? { program: me.program } : {}),
+    ...(machineId() ? { machine: machineId() } : {}),
   };
   for (let attempt = 0; ; attempt++) {
     if (tryCreate(dir, file, holder)) break;

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { ownIdentity, parseProcStat, parsePsLine, processIdentity } from './process-identity';
+import { machineId, ownIdentity, parseIoregUuid, parseMachineGuid, parseProcStat, parsePsLine, processIdentity } from './process-identity';
 
 function deadPid(): Promise<number> {
   const child = spawn(process.execPath, ['-e', '']);
@@ -47,5 +47,18 @@ describe.skipIf(process.platform !== 'linux')('processIdentity on Linux', () => 
     expect(me.started).toMatch(/^ps:\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}$/);
     expect(processIdentity(process.pid, 'darwin')).toEqual(me);
     expect(processIdentity(1, 'darwin').started).not.toBe(me.started);
+  });
+});
+
+describe('machineId', () => {
+  it('reads the platform UUID from ioreg and the MachineGuid from reg query', () => {
+    const ioreg = '+-o J314sAP  <class IOPlatformExpertDevice>\n    "IOPlatformSerialNumber" = "C02X"\n    "IOPlatformUUID" = "5E3B1C2D-0000-4A6B-9C1D-22A0B1C2D3E4"\n';
+    expect(parseIoregUuid(ioreg)).toBe('5E3B1C2D-0000-4A6B-9C1D-22A0B1C2D3E4');
+    const reg = '\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\r\n    MachineGuid    REG_SZ    0b0f6d2e-1111-2222-3333-444455556666\r\n';
+    expect(parseMachineGuid(reg)).toBe('0b0f6d2e-1111-2222-3333-444455556666');
+    expect(parseIoregUuid('')).toBeUndefined();
+  });
+  it('is not used on Linux (containers share /etc/machine-id, not hostnames)', () => {
+    expect(machineId('linux')).toBeUndefined();
   });
 });

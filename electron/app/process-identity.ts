@@ -96,3 +96,38 @@ function fromTasklist(pid: number): ProcessIdentity {
   const m = /^"([^"]+)","(\d+)"/m.exec(r.stdout);
   return m && Number(m[2]) === pid ? { program: m[1] } : {};
 }
+
+const machineIds = new Map<NodeJS.Platform, string | undefined>();
+
+/**
+ * A stable id of this computer where its hostname is not stable: macOS changes os.hostname() with the
+ * network it joins (and Windows with a rename), so a lock from this very machine would read as "another
+ * machine, cannot tell" forever after a crash. Not on Linux: containers sharing a data directory often
+ * share /etc/machine-id too, while their hostnames (and pid namespaces) differ.
+ */
+export function machineId(platform: NodeJS.Platform = process.platform): string | undefined {
+  if (!machineIds.has(platform)) machineIds.set(platform, readMachineId(platform));
+  return machineIds.get(platform);
+}
+
+function readMachineId(platform: NodeJS.Platform): string | undefined {
+  if (platform === 'darwin') {
+    const r = spawnSync('ioreg', ['-rd1', '-c', 'IOPlatformExpertDevice'], { encoding: 'utf8', timeout: 5000 });
+    return r.status === 0 ? parseIoregUuid(r.stdout) : undefined;
+  }
+  if (platform === 'win32') {
+    const r = spawnSync('reg', ['query', 'HKLM\\SOFTWARE\\Microsoft\\Cryptography', '/v', 'MachineGuid'], { encoding: 'utf8', timeout: 5000, windowsHide: true });
+    return r.status === 0 ? parseMachineGuid(r.stdout) : undefined;
+  }
+  return undefined;
+}
+
+/** `"IOPlatformUUID" = "5E3B…"` in ioreg's output. */
+export function parseIoregUuid(text: string): string | undefined {
+  return /"IOPlatformUUID"\s*=\s*"([^"]+)"/.exec(text)?.[1];
+}
+
+/** `    MachineGuid    REG_SZ    0b0f…` in reg query's output. */
+export function parseMachineGuid(text: string): string | undefined {
+  return /MachineGuid\s+REG_SZ\s+(\S+)/.exec(text)?.[1];
+}
