@@ -82,6 +82,7 @@ describe.skipIf(!canRun)('engine fallback and switch back (needs root on Linux w
     const onFallback = await waitFor(() => statuses().find((st) => st.connected && st.endpoint?.address === fallbackSocket), 30_000, 'the fallback');
     expect(onFallback.endpoint?.source).toBe('context:berth-fallback');
     expect(onFallback.warning).toMatch(/^DOCKER_HOST \(.*preferred\/docker\.sock\) did not answer/);
+    expect(onFallback.warning).toMatch(/Berth switches back as soon as it answers\.$/);
     // Calls go to the fallback meanwhile: an image made there is listed.
     const onlyThere = await createTestImage({ name: randomTestName('fallback'), host: `unix://${fallbackSocket}` });
     expect((await s.listImages()).map((i) => i.id)).toContain(onlyThere.id);

@@ -169,7 +169,7 @@ export class EngineService {
           arch: v.Arch,
           tried: [...tried, publicEndpoint(candidate)],
         };
-        const warning = fallbackWarning(tried, candidate);
+        const warning = fallbackWarning(tried, candidate, this.watching);
         if (warning) status.warning = warning;
         this.preferred = candidates.filter((c) => isNamed(c) && tried.some((t) => t.kind === c.kind && t.address === c.address));
         this.setStatus(status, docker, candidate);
@@ -863,9 +863,9 @@ function layerProgress(ctx: JobContext): (m: JsonMessage) => void {
 }
 
 /** When an endpoint the user named (DOCKER_HOST, a docker context) failed and a later one answered. */
-export function fallbackWarning(failed: EngineEndpoint[], used: EngineCandidate): string | undefined {
+export function fallbackWarning(failed: EngineEndpoint[], used: EngineCandidate, switchesBack = false): string | undefined {
   const named = failed.find(isNamed);
   if (!named) return undefined;
   const which = named.source === 'DOCKER_HOST' ? 'DOCKER_HOST' : `Docker context "${named.source.slice('context:'.length)}"`;
-  return `${which} (${named.address}) did not answer${named.error ? ` — ${named.error}` : ''}. Berth is using ${used.address} (${used.source}) instead: images you change here are on that engine.`;
+  return `${which} (${named.address}) did not answer${named.error ? ` — ${named.error}` : ''}. Berth is using ${used.address} (${used.source}) instead: images you change here are on that engine.${switchesBack ? ' Berth switches back as soon as it answers.' : ''}`;
 }
