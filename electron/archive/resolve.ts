@@ -301,10 +301,16 @@ async function resolveLayout(contents: ArchiveContents, sink: BlobSink, out: Res
   };
 
   for (const d of top.manifests) {
-    const acc: Acc = { manifests: [], blobs: new Set() };
-    const platforms = await walk(d, 0, acc);
     const a = d.annotations ?? {};
     const name = a['io.containerd.image.name'] ?? a['org.opencontainers.image.ref.name'];
+    // Docker 25+ lists an image once per tag: one image with several names, not several images.
+    const same = out.images.find((img) => img.root.digest === d.digest);
+    if (same) {
+      if (name && !same.names.includes(name)) same.names.push(name);
+      continue;
+    }
+    const acc: Acc = { manifests: [], blobs: new Set() };
+    const platforms = await walk(d, 0, acc);
     out.images.push({
       names: name ? [name] : [],
       root: records.get(d.digest)!,
