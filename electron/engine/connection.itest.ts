@@ -4,7 +4,6 @@
  * streaming primitives (save → load between two engines, push → pull through the reference registry).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,7 +16,7 @@ import { EventBus } from '../app/events';
 import { JobManager } from '../transfers/jobs';
 import type { BerthEvent } from '../../shared/events';
 import { EngineService } from './service';
-import { rejection, waitFor } from './itest-helpers';
+import { rejection, useDockerContext, waitFor } from './itest-helpers';
 import { cliTags, createTestImage, docker, randomTestName, removeTestImage, type TestImage } from '../../tests/support/images';
 
 type PrivateEngine = { host: string; stop(): Promise<void> };
@@ -86,13 +85,7 @@ describe.skipIf(!canRun)(`engine connection (${skipReason})`, () => {
 
   it('discovers the engine through a docker context after a dead DOCKER_HOST, and warns that it fell back', async () => {
     const home = join(root, 'home');
-    const id = createHash('sha256').update('berth-test').digest('hex');
-    mkdirSync(join(home, '.docker', 'contexts', 'meta', id), { recursive: true });
-    writeFileSync(join(home, '.docker', 'config.json'), JSON.stringify({ currentContext: 'berth-test' }));
-    writeFileSync(
-      join(home, '.docker', 'contexts', 'meta', id, 'meta.json'),
-      JSON.stringify({ Name: 'berth-test', Endpoints: { docker: { Host: `unix://${socket}` } } }),
-    );
+    useDockerContext(home, 'berth-test', `unix://${socket}`);
     const s = service({ discovery: { env: { DOCKER_HOST: `unix://${join(root, 'nothing.sock')}` }, home, platform: 'linux' } });
     const status = await s.getStatus();
     expect(status).toMatchObject({ connected: true, endpoint: { kind: 'unix', address: socket, source: 'context:berth-test' } });

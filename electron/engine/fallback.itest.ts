@@ -5,8 +5,7 @@
  * switches back on its own (no restart, no refresh), drops the warning and follows the preferred
  * engine's events again.
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -16,7 +15,7 @@ import { EventBus } from '../app/events';
 import type { EngineStatus } from '../../shared/api/engine';
 import type { BerthEvent } from '../../shared/events';
 import { EngineService } from './service';
-import { waitFor } from './itest-helpers';
+import { useDockerContext, waitFor } from './itest-helpers';
 import { createTestImage, randomTestName } from '../../tests/support/images';
 
 type PrivateEngine = { host: string; stop(): Promise<void> };
@@ -37,21 +36,9 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-/** A home whose current docker context points at `socket`. */
-function homeWithContext(socket: string): string {
-  const home = join(root, 'home');
-  const id = createHash('sha256').update('berth-fallback').digest('hex');
-  mkdirSync(join(home, '.docker', 'contexts', 'meta', id), { recursive: true });
-  writeFileSync(join(home, '.docker', 'config.json'), JSON.stringify({ currentContext: 'berth-fallback' }));
-  writeFileSync(
-    join(home, '.docker', 'contexts', 'meta', id, 'meta.json'),
-    JSON.stringify({ Name: 'berth-fallback', Endpoints: { docker: { Host: `unix://${socket}` } } }),
-  );
-  return home;
-}
-
 describe.skipIf(!canRun)('engine fallback and switch back (needs root on Linux with dockerd to start two private engines)', () => {
   it('falls back with a warning when DOCKER_HOST stops answering, and switches back when it returns', async () => {
+    useDockerContext(join(root, 'home'), 'berth-fallback', `unix://${fallbackSocket}`);
     [preferred, fallback] = (await Promise.all([startPrivateEngine(preferredRoot), startPrivateEngine(fallbackRoot)])) as PrivateEngine[];
     const events: BerthEvent[] = [];
     const bus = new EventBus();
@@ -60,7 +47,7 @@ describe.skipIf(!canRun)('engine fallback and switch back (needs root on Linux w
     service = new EngineService({
       events: bus,
       log: (l) => logs.push(l),
-      discovery: { env: { DOCKER_HOST: `unix://${preferredSocket}` }, home: homeWithContext(fallbackSocket), platform: 'linux' },
+      discovery: { env: { DOCKER_HOST: `unix://${preferredSocket}` }, home: join(root, 'home'), platform: 'linux' },
       retry: { minMs: 200, maxMs: 1000 },
       preferredProbe: { minMs: 300, maxMs: 1200 },
       pingTimeoutMs: 2000,

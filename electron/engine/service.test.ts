@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,7 +8,7 @@ import { EventBus } from '../app/events';
 import type { EngineStatus } from '../../shared/api/engine';
 import type { BerthEvent } from '../../shared/events';
 import { connectionHint, describeConnectionError, EngineService } from './service';
-import { rejection, waitFor } from './itest-helpers';
+import { rejection, useDockerContext, waitFor } from './itest-helpers';
 
 let dir: string;
 let events: BerthEvent[];
@@ -139,10 +138,7 @@ describe('switching back to the engine the user named', () => {
     engines.push(named, fallback);
     named.healthy = false;
     const home = join(dir, 'home');
-    const id = createHash('sha256').update('fb').digest('hex');
-    mkdirSync(join(home, '.docker', 'contexts', 'meta', id), { recursive: true });
-    writeFileSync(join(home, '.docker', 'config.json'), JSON.stringify({ currentContext: 'fb' }));
-    writeFileSync(join(home, '.docker', 'contexts', 'meta', id, 'meta.json'), JSON.stringify({ Endpoints: { docker: { Host: `unix://${fallbackSock}` } } }));
+    useDockerContext(home, 'fb', `unix://${fallbackSock}`);
     service.close();
     service = new EngineService({
       events: bus,
