@@ -751,7 +751,7 @@ export function connectionHint(tried: EngineEndpoint[], platform: NodeJS.Platfor
       ? 'Start Docker Desktop (or Colima, Rancher Desktop, OrbStack or a Podman machine)'
       : platform === 'win32'
         ? 'Start Docker Desktop (or a Podman machine)'
-        : 'Start the Docker daemon (sudo systemctl start docker), Docker Desktop or Podman (systemctl --user start podman.socket)';
+        : 'Start the Docker daemon (sudo systemctl start docker; rootless: systemctl --user start docker), Docker Desktop or Podman (systemctl --user start podman.socket)';
   const where = tried.length ? ` Tried: ${tried.map((t) => `${t.address} (${t.error ?? 'no answer'})`).join('; ')}.` : '';
   return `${start}, or set DOCKER_HOST to where your engine listens. Berth connects as soon as it answers.${where}`;
 }
