@@ -292,7 +292,10 @@ export async function importIntoRegistry(store: RegistryStore, file: string, opt
     const contents = await scanArchive(file, sink, { signal: options.signal, onRead: (n) => options.progress?.read(n) });
     const resolved = await resolveArchive(contents, sink);
     const placements = placeImages(resolved, options.repository, options.tags, options.overrides);
-    for (const p of placements) push.into(p.repository);
+    for (const p of placements) {
+      push.into(p.repository);
+      for (const m of p.image.manifests) push.hold(m.digest); // a built manifest may be stored already
+    }
     options.signal?.throwIfAborted();
     for (const p of placements) {
       for (const digest of p.image.blobs) {
@@ -321,6 +324,7 @@ export async function importIntoRegistry(store: RegistryStore, file: string, opt
     // blobs/) were stored on the way in; they go now rather than waiting for GC.
     const used = new Set<string>([...resolved.blobs.keys(), ...resolved.manifests.map((m) => m.digest)]);
     const strays = [...sink.created].filter(([digest]) => !used.has(digest));
+    push.end(); // committed: the push is over (and its holds would keep the strays)
     if (strays.length) await store.discardBlobs(strays).catch(() => {});
     return {
       target: 'registry',

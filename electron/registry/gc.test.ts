@@ -2,6 +2,7 @@ import { mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { MediaType } from '../../shared/media-types';
 import { RegistryStore } from './store';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -98,5 +99,46 @@ describe('GC and a push in flight (startPush)', () => {
     other.end();
     expect(await store.discardBlobs([[digest, Date.now() + 5]])).toEqual([digest]);
     expect(await exists(store, digest)).toBe(false);
+  });
+});
+
+describe('GC with no grace and a blob nothing names yet', () => {
+  it('while a push is running, a blob committed moments ago (not linked or held yet) is kept', async () => {
+    const store = await openStore();
+    const end = store.beginPush('gc/uploading');
+    const { digest } = await store.writeBlob([Buffer.from('just renamed into place, link still to come')]);
+    store.touched.delete(digest); // the touch after the commit has not happened yet
+    await new Promise((r) => setTimeout(r, 5)); // GC starts strictly after the blob's mtime
+    expect((await store.gc({ graceMs: 0 })).blobsRemoved).toBe(0);
+    end();
+    await store.linkBlob('gc/uploading', digest);
+    expect(await exists(store, digest)).toBe(true);
+    // With no push in flight (a window of 0), the same blob unlinked is garbage at grace 0.
+    await store.unlinkBlob('gc/uploading', digest);
+    expect((await store.gc({ graceMs: 0, inFlightMs: 0 })).blobsRemoved).toBe(1);
+  });
+
+  it("a manifest's bytes swept between their write and the manifest's record are written again: the index never names a missing manifest", async () => {
+    const store = await openStore();
+    const cfg = await store.writeBlob([Buffer.from('{"os":"linux","architecture":"amd64"}')]);
+    await store.linkBlob('gc/manifest', cfg.digest);
+    const push = store.startPush();
+    push.hold(cfg.digest); // the config stays; only the manifest's own bytes are at stake here
+    const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: { mediaType: MediaType.ociConfig, digest: cfg.digest, size: cfg.size }, layers: [] }));
+    const writeBlob = store.writeBlob.bind(store);
+    let swept = 0;
+    store.writeBlob = async (source, opts) => {
+      const w = await writeBlob(source, opts);
+      const t = (Date.now() - 2 * 3600_000) / 1000;
+      await utimes(store.blobs.path(w.digest), t, t);
+      store.touched.delete(w.digest);
+      swept += (await store.gc({ graceMs: 0, inFlightMs: 0 })).blobsRemoved;
+      return w;
+    };
+    const { digest } = await store.putManifest('gc/manifest', 'v1', bytes, MediaType.ociManifest);
+    expect(swept).toBe(1); // the manifest's bytes did go
+    expect((await store.getManifest('gc/manifest', 'v1')).bytes.equals(bytes)).toBe(true);
+    expect(digest).toBe((await store.statManifest('gc/manifest', 'v1')).digest);
+    expect((await store.fsck()).problems).toEqual([]);
   });
 });

@@ -20,8 +20,9 @@
  * is not there.
  *
  * Pushes in flight keep their blobs whatever the grace period: a repository with an upload request
- * running or a blob HEAD/upload within `inFlightMs` keeps its linked blobs, and a push that writes before
- * it links (an archive import: RegistryStore.startPush) keeps the blobs it holds.
+ * running or a blob HEAD/upload within `inFlightMs` keeps its linked blobs, a push that writes before it
+ * links (an archive import: RegistryStore.startPush) keeps the blobs it holds, and while a push is
+ * running, blobs written or touched within `inFlightMs` are kept too (see inFlight below).
  */
 import type { GcReport } from '../../shared/api/registry';
 import type { RegistryStore } from './store';
@@ -46,15 +47,23 @@ export interface GcOptions {
 export const DEFAULT_GRACE_MS = 60 * 60 * 1000;
 export const DEFAULT_IN_FLIGHT_MS = 10 * 60 * 1000;
 
-/** Blobs linked to repositories with a push in flight (see GcOptions.inFlightMs), and blobs pushes hold. */
-function inFlightBlobs(store: RegistryStore, windowMs: number): Set<string> {
+/**
+ * What pushes in flight may still need (see GcOptions.inFlightMs), as a test of a blob: blobs they hold,
+ * blobs linked to a repository with a push in flight, and — while a push is running (an upload request,
+ * an import) — blobs written or touched within the window. That last rule covers the moment between a
+ * blob's rename into place and the link or hold that follows it (an upload's commit then its link, an
+ * import's write then its hold: a few awaits), when nothing names the blob yet. (A manifest's own bytes
+ * are covered by putManifest, which writes them again under the lock if they went meanwhile.)
+ */
+function inFlight(store: RegistryStore, windowMs: number): (digest: string, mtimeMs: number) => boolean {
   const since = Date.now() - windowMs;
-  const out = new Set<string>(store.heldBlobs.keys());
+  const kept = new Set<string>(store.heldBlobs.keys());
+  const running = store.heldBlobs.size > 0 || store.pushesRunning.size > 0;
   for (const r of store.index.repos.values()) {
     const busy = (store.pushesRunning.get(r.name) ?? 0) > 0 || (store.pushActivity.get(r.name) ?? 0) > since;
-    if (busy) for (const d of r.links.keys()) out.add(d);
+    if (busy) for (const d of r.links.keys()) kept.add(d);
   }
-  return out;
+  return (digest, mtimeMs) => kept.has(digest) || (running && (mtimeMs > since || (store.touched.get(digest) ?? 0) > since));
 }
 const BATCH = 128;
 
@@ -123,8 +132,8 @@ export async function collectGarbage(store: RegistryStore, opts: GcOptions = {})
   }
   const inFlightMs = opts.inFlightMs ?? DEFAULT_IN_FLIGHT_MS;
   store.pushWindowMs = Math.max(store.pushWindowMs, inFlightMs); // the store remembers pushes this long
-  const pushing = inFlightBlobs(store, inFlightMs);
-  const fresh = (digest: string, mtimeMs: number) => mtimeMs > cutoff || (store.touched.get(digest) ?? 0) > cutoff || pushing.has(digest);
+  const pushing = inFlight(store, inFlightMs);
+  const fresh = (digest: string, mtimeMs: number) => mtimeMs > cutoff || (store.touched.get(digest) ?? 0) > cutoff || pushing(digest, mtimeMs);
   const candidates: Array<{ digest: string; size: number }> = [];
   let seen = 0;
   for await (const b of store.blobs.list()) {
@@ -149,13 +158,13 @@ export async function collectGarbage(store: RegistryStore, opts: GcOptions = {})
       await store.mutate(
         async () => {
           const live = store.index.referenced();
-          const busy = inFlightBlobs(store, inFlightMs);
+          const busy = inFlight(store, inFlightMs);
           for (const c of batch) {
-            if (live.has(c.digest) || busy.has(c.digest)) continue;
+            if (live.has(c.digest)) continue;
             const touchedAt = store.touched.get(c.digest) ?? 0;
             if (touchedAt > cutoff || touchedAt >= started) continue;
             const st = await store.statBlob(c.digest);
-            if (!st || st.mtimeMs > cutoff) continue;
+            if (!st || st.mtimeMs > cutoff || busy(c.digest, st.mtimeMs)) continue;
             sizes.set(c.digest, st.size);
           }
           return sizes.size ? { op: 'sweep', digests: [...sizes.keys()] } : undefined;

@@ -534,6 +534,9 @@ export class RegistryStore {
         if (!r?.has(d) || !(await this.blobs.stat(d))) missing.push(d);
       }
       for (const d of entry.manifests) if (!r?.manifests.has(d)) missing.push(d);
+      // GC may have swept the bytes written above before we took the lock (nothing named them yet): the
+      // index must never name a manifest without its content, so write them again (at most 4 MiB).
+      if (missing.length === 0 && !(await this.blobs.stat(digest))) await this.blobs.write([bytes], { expectedDigest: digest });
       if (missing.length > 0) {
         throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `The manifest references ${missing.length === 1 ? 'a blob' : `${missing.length} blobs`} not in repository ${repo}: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}. Push the blobs (and child manifests) first.`, { missing });
       }
