@@ -18,7 +18,11 @@ import { ProgressBar } from './Bits';
 
 const stop = (e: MouseEvent) => e.stopPropagation();
 
-export function ExportOut({ selection, label, primary = false }: { selection: PrepareExportRequest; label: string; primary?: boolean }) {
+/**
+ * `compact`: an icon with the same accessible name and tooltip (table rows, where width is scarce);
+ * `primary`: the main button of a dialog.
+ */
+export function ExportOut({ selection, label, primary = false, compact = false }: { selection: PrepareExportRequest; label: string; primary?: boolean; compact?: boolean }) {
   const out = transport.exportOut;
   const key = exportKey(selection);
   const entry = useExports((s) => s.entries[key]);
@@ -36,7 +40,8 @@ export function ExportOut({ selection, label, primary = false }: { selection: Pr
   }, [ready]);
 
   if (!out) return null;
-  const cls = `btn ${primary ? 'primary' : 'small'} export-out`;
+  const cls = `btn ${primary ? 'primary' : 'small'} export-out${ready ? ' ready' : ''}`;
+  const text = (icon: string, words: string) => (compact ? <span aria-hidden="true">{icon}</span> : words);
 
   const prepare = (download: boolean) => {
     downloadWhenReady.current = download;
@@ -57,9 +62,9 @@ export function ExportOut({ selection, label, primary = false }: { selection: Pr
   if (entry && !ready && !entry.error) {
     const pct = job ? percent(job.done, job.total) : undefined;
     return (
-      <span className="export-out preparing" role="status" aria-label={`Preparing ${label}`} title={job?.message}>
-        <ProgressBar done={job?.done ?? 0} total={job?.total} state={job?.state} label={`Preparing ${label}`} />
-        <span className="muted small">{pct === undefined ? 'Preparing…' : `${Math.round(pct)}%`}</span>
+      <span className="export-out preparing" role="status" aria-label={`Preparing ${label}`} title={job?.message ?? 'Preparing the archive'}>
+        {!compact && <ProgressBar done={job?.done ?? 0} total={job?.total} state={job?.state} label={`Preparing ${label}`} />}
+        <span className="muted small">{pct === undefined ? (compact ? '…' : 'Preparing…') : `${Math.round(pct)}%`}</span>
       </span>
     );
   }
@@ -71,7 +76,7 @@ export function ExportOut({ selection, label, primary = false }: { selection: Pr
             stop(e);
             prepare(false);
           }} onDragStart={prepareOnDrag}>
-          Prepare for drag
+          {text('⇱', 'Prepare for drag')}
         </button>
       );
     }
@@ -95,7 +100,7 @@ export function ExportOut({ selection, label, primary = false }: { selection: Pr
           });
         }}
       >
-        ⇱ Drag to export
+        {text('⠿', '⠿ Drag to export')}
       </span>
     );
   }
@@ -106,7 +111,7 @@ export function ExportOut({ selection, label, primary = false }: { selection: Pr
           stop(e);
           prepare(true);
         }} onDragStart={prepareOnDrag}>
-        Download
+        {text('⤓', 'Download')}
       </button>
     );
   }
@@ -135,7 +140,7 @@ export function ExportOut({ selection, label, primary = false }: { selection: Pr
         useExports.getState().used(selection);
       }}
     >
-      Download
+      {text('⤓', `Download ${ready.name} (${formatBytes(ready.size)})`)}
     </a>
   );
 }

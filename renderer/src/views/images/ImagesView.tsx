@@ -235,7 +235,7 @@ function ImageRow(props: { img: ImageSummary; selected: boolean; cursor: boolean
         <div className="tags">
           {img.dangling && <span className="badge warn">dangling</span>}
           {img.containers > 0 && <span className="badge info">in use ({img.containers})</span>}
-          <ExportOut selection={defaultSelection('engine', [exportName(img)])} label={name} />
+          <ExportOut selection={defaultSelection('engine', [exportName(img)])} label={name} compact />
           <button
             type="button"
             className="btn small"

@@ -130,11 +130,13 @@ function RepositoryPanel({ repo, onClose }: { repo: string; onClose: () => void 
                     <Copyable text={`${address ? `${address}/` : ''}${repo}@${t.digest}`} shown={shortDigest(t.digest)} label={`Copy digest of ${t.tag}`} />
                   </td>
                   <td className="num">{formatBytes(t.size)}</td>
-                  <td>{t.platforms.join(', ') || <span className="muted">—</span>}</td>
-                  <td title={formatDate(t.updatedAt)}>{formatRelative(t.updatedAt)}</td>
+                  <td className="soft-wrap">{t.platforms.join(', ') || <span className="muted">—</span>}</td>
+                  <td className="soft-wrap" title={formatDate(t.updatedAt)}>
+                    {formatRelative(t.updatedAt)}
+                  </td>
                   <td>
                     <div className="row" style={{ flexWrap: 'nowrap' }}>
-                      <ExportOut selection={defaultSelection('registry', [`${repo}:${t.tag}`])} label={`${repo}:${t.tag}`} />
+                      <ExportOut selection={defaultSelection('registry', [`${repo}:${t.tag}`])} label={`${repo}:${t.tag}`} compact />
                       <button
                         type="button"
                         className="btn small"
@@ -144,7 +146,7 @@ function RepositoryPanel({ repo, onClose }: { repo: string; onClose: () => void 
                           setExporting(`${repo}:${t.tag}`);
                         }}
                       >
-                        Export…
+                        Export
                       </button>
                       <button
                         type="button"
