@@ -116,10 +116,10 @@ function holderState(holder: LockHolder | undefined): 'live' | 'stale' | 'unsure
   if (!holder) return 'stale';
   if (!onThisMachine(holder)) return 'live';
   if (!isProcessAlive(holder.pid)) return 'stale';
-  if (!holder.processStarted) return 'unsure';
-  const now = processIdentity(holder.pid).started;
-  if (!now) return 'unsure';
-  return now === holder.processStarted ? 'live' : 'stale';
+  const now = processIdentity(holder.pid);
+  if (now.exited) return 'stale'; // a crashed holder nobody reaped yet
+  if (!holder.processStarted || !now.started) return 'unsure';
+  return now.started === holder.processStarted ? 'live' : 'stale';
 }
 
 function onThisMachine(holder: LockHolder): boolean {
@@ -185,7 +185,7 @@ export function describeHolder(h: LockHolder): string {
 }
 
 export function lockedError(dir: string, h: LockHolder): BerthError {
-  const { token: _secret, nonce: _nonce, ...shown } = h;
+  const { token: _secret, nonce: _nonce, machine: _machine, ...shown } = h;
   return new BerthError(
     'LOCKED',
     `The data directory ${dir} is in use by ${describeHolder(h)}. Stop it or use --data to pick another directory.`,

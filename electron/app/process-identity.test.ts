@@ -11,7 +11,7 @@ describe('parseProcStat', () => {
   it('reads the start time (field 22) after a comm holding spaces and parentheses', () => {
     const rest = Array.from({ length: 50 }, (_, i) => String(i + 3)); // field n holds the number n
     rest[0] = 'S';
-    expect(parseProcStat(`4242 (my (odd) prog) ${rest.join(' ')}\n`)).toEqual({ comm: 'my (odd) prog', startTicks: '22' });
+    expect(parseProcStat(`4242 (my (odd) prog) ${rest.join(' ')}\n`)).toEqual({ comm: 'my (odd) prog', state: 'S', startTicks: '22' });
   });
   it('refuses a record without the field', () => {
     expect(parseProcStat('1 (init) S 0 1')).toBeUndefined();
@@ -40,6 +40,26 @@ describe.skipIf(process.platform !== 'linux')('processIdentity on Linux', () => 
     expect(parent.started).toBeDefined();
     expect(parent.started).not.toBe(me.started);
     expect(processIdentity(await deadPid())).toEqual({});
+  });
+
+  it('says a zombie (exited, not yet reaped) has exited', async () => {
+    // The child exits at once, but its parent (a shell that sleeps) does not reap it for a while.
+    const shell = spawn('sh', ['-c', 'sh -c "exit 0" & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const pid = Number(await new Promise<string>((resolve) => shell.stdout!.once('data', (d: Buffer) => resolve(d.toString()))));
+      const zombie = await (async () => {
+        for (let i = 0; i < 50; i++) {
+          const id = processIdentity(pid);
+          if (id.exited) return id;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        return processIdentity(pid);
+      })();
+      expect(zombie).toMatchObject({ exited: true, started: expect.any(String) });
+      expect(processIdentity(process.pid).exited).toBeUndefined();
+    } finally {
+      shell.kill('SIGKILL');
+    }
   });
 
   it('through ps (the macOS path) as well, where ps is installed', () => {

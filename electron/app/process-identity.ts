@@ -16,6 +16,8 @@ export interface ProcessIdentity {
   started?: string;
   /** The program's short name: Linux comm (≤ 15 chars), the executable's file name elsewhere. */
   program?: string;
+  /** Linux: the process has exited and waits to be reaped (a zombie): its pid still "exists". */
+  exited?: boolean;
 }
 
 /** What this machine can tell about `pid`; {} when the process is gone or nothing can be read. */
@@ -45,7 +47,7 @@ function fromProcStat(pid: number): ProcessIdentity {
   const parsed = parseProcStat(stat);
   if (!parsed) return {};
   bootId ??= readBootId();
-  return { started: `${bootId}:${parsed.startTicks}`, program: parsed.comm };
+  return { started: `${bootId}:${parsed.startTicks}`, program: parsed.comm, ...(/^[ZX]$/.test(parsed.state) ? { exited: true } : {}) };
 }
 
 function readBootId(): string {
@@ -60,14 +62,14 @@ function readBootId(): string {
  * `pid (comm) state ppid …`: comm may hold spaces and parentheses, so it runs to the last ')'. The
  * fields after it start at field 3 (state); the start time is field 22.
  */
-export function parseProcStat(stat: string): { comm: string; startTicks: string } | undefined {
+export function parseProcStat(stat: string): { comm: string; state: string; startTicks: string } | undefined {
   const open = stat.indexOf('(');
   const close = stat.lastIndexOf(')');
   if (open < 0 || close < open) return undefined;
   const fields = stat.slice(close + 2).trim().split(/\s+/);
   const startTicks = fields[22 - 3];
   if (!startTicks || !/^\d+$/.test(startTicks)) return undefined;
-  return { comm: stat.slice(open + 1, close), startTicks };
+  return { comm: stat.slice(open + 1, close), state: fields[0], startTicks };
 }
 
 function fromPs(pid: number): ProcessIdentity {
