@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { gzipMember, ParallelGzip } from './parallel-gzip';
+import { gzipMember, ParallelGzip, storedGzipMember } from './parallel-gzip';
 
 async function compress(input: Buffer[], segment: number): Promise<Buffer> {
   const out: Buffer[] = [];
@@ -52,13 +52,26 @@ describe('ParallelGzip', () => {
     // The deflate block type sits in bits 1-2 of the first byte after the 10-byte gzip header: 0 = stored.
     const blockType = (member: Buffer) => (member[10] >> 1) & 3;
     const random = randomBytes(256 << 10);
-    const stored = await gzipMember(random, 1);
+    const stored = Buffer.concat(await gzipMember(random, 1));
     expect(blockType(stored)).toBe(0);
     expect(gunzipSync(stored).equals(random)).toBe(true);
     const text = Buffer.from('0123456789abcdef'.repeat(16 << 10));
-    const deflated = await gzipMember(text, 1);
+    const deflated = Buffer.concat(await gzipMember(text, 1));
     expect(blockType(deflated)).not.toBe(0);
     expect(deflated.length).toBeLessThan(text.length / 20);
     expect(gunzipSync(deflated).equals(text)).toBe(true);
+  });
+
+  it('storedGzipMember: a valid gzip member for any size, block boundaries included', () => {
+    for (const size of [0, 1, 65_534, 65_535, 65_536, 3 * 65_535, 200_001]) {
+      const data = randomBytes(size);
+      const member = Buffer.concat(storedGzipMember(data));
+      expect(gunzipSync(member).equals(data), `size ${size}`).toBe(true);
+      expect(member.length).toBe(10 + 8 + 5 * Math.max(1, Math.ceil(size / 65_535)) + size);
+    }
+    // A damaged byte is caught by the CRC-32 in the trailer.
+    const member = Buffer.concat(storedGzipMember(randomBytes(1000)));
+    member[100] ^= 1;
+    expect(() => gunzipSync(member)).toThrow();
   });
 });
