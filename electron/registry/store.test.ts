@@ -84,6 +84,19 @@ describe('writeBlob (the importer-facing API)', () => {
   });
 });
 
+/** A journal that is mostly history (`rounds` link/unlink pairs), worth compacting; one repository left: churn/kept. */
+async function journalWithHistory(root: string, rounds: number): Promise<string> {
+  const store = new RegistryStore({ root });
+  const d = (await store.writeBlob([Buffer.from('churn')])).digest;
+  for (let i = 0; i < rounds; i++) {
+    await store.linkBlob('churn/repo', d);
+    await store.unlinkBlob('churn/repo', d);
+  }
+  await store.linkBlob('churn/kept', d);
+  await store.close();
+  return d;
+}
+
 describe('index journal', () => {
   it('replays after a torn last line: the torn record is ignored and later appends are clean', async () => {
     const root = await tempDir();
@@ -109,14 +122,7 @@ describe('index journal', () => {
 
   it('compaction on open keeps the live state and drops history', async () => {
     const root = await tempDir();
-    const s1 = new RegistryStore({ root });
-    const d = (await s1.writeBlob([Buffer.from('y')])).digest;
-    for (let i = 0; i < 100; i++) {
-      await s1.linkBlob('churn/repo', d);
-      await s1.unlinkBlob('churn/repo', d);
-    }
-    await s1.linkBlob('churn/kept', d);
-    await s1.close();
+    await journalWithHistory(root, 100);
     const s2 = new RegistryStore({ root });
     expect(await s2.repositories()).toEqual(['churn/kept']);
     await s2.close();
@@ -164,14 +170,7 @@ describe('open', () => {
 
   it('a failed compaction while opening is logged; the store opens and appends to the old journal', async () => {
     const root = await tempDir();
-    const s1 = new RegistryStore({ root });
-    const d = (await s1.writeBlob([Buffer.from('churn')])).digest;
-    for (let i = 0; i < 60; i++) {
-      await s1.linkBlob('churn/repo', d);
-      await s1.unlinkBlob('churn/repo', d);
-    }
-    await s1.linkBlob('churn/kept', d);
-    await s1.close();
+    const d = await journalWithHistory(root, 60);
     const logs: string[] = [];
     const s2 = new RegistryStore({ root, log: (l) => logs.push(l) });
     cleanups.push(() => s2.close());
