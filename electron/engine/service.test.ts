@@ -177,6 +177,20 @@ describe('switching back to the engine the user named', () => {
     expect(fallback.pings.length).toBe(fallbackPings);
   });
 
+  it('promises no switch back from a DOCKER_HOST that is not an address at all', async () => {
+    const fallbackSock = join(dir, 'fallback.sock');
+    engines.push(fakeEngine(fallbackSock, 'fallback'));
+    useDockerContext(join(dir, 'home'), 'fb', `unix://${fallbackSock}`);
+    const bus = new EventBus();
+    const statuses: EngineStatus[] = [];
+    bus.subscribe((e) => e.type === 'engine.status' && statuses.push(e.status));
+    service.close();
+    service = new EngineService({ events: bus, log: () => {}, discovery: { env: { DOCKER_HOST: 'ftp://nope' }, home: join(dir, 'home'), platform: 'linux' } });
+    service.watch();
+    const status = await waitFor(() => statuses.find((s) => s.connected), 3000, 'the fallback');
+    expect(status.warning).toMatch(/^DOCKER_HOST \(ftp:\/\/nope\) did not answer — .*instead: images you change here are on that engine\.$/);
+  });
+
   it('does not probe when nothing is watched (the CLI connects once per command)', async () => {
     const { named, fallbackSock } = namedAndFallback(new EventBus());
     const status = await service.getStatus();

@@ -169,9 +169,11 @@ export class EngineService {
           arch: v.Arch,
           tried: [...tried, publicEndpoint(candidate)],
         };
-        const warning = fallbackWarning(tried, candidate, this.watching);
-        if (warning) status.warning = warning;
         this.preferred = candidates.filter((c) => isNamed(c) && tried.some((t) => t.kind === c.kind && t.address === c.address));
+        // A malformed DOCKER_HOST is never pinged again, so only a named endpoint that failed to answer
+        // can be switched back to.
+        const warning = fallbackWarning(tried, candidate, this.watching && this.preferred.length > 0);
+        if (warning) status.warning = warning;
         this.setStatus(status, docker, candidate);
         return this.status();
       } catch (err) {
@@ -287,6 +289,7 @@ export class EngineService {
       const docker = this.docker;
       if (!status.connected || !docker) {
         await this.backoff();
+        if (this.closed) return;
         status = await this.connect();
         continue;
       }
@@ -305,6 +308,7 @@ export class EngineService {
       // An engine that answers /_ping but drops /events at once must not make this loop spin.
       if (Date.now() - started < 2000) await this.backoff();
       else this.retryDelay = this.retry.minMs;
+      if (this.closed) return;
       status = await this.connect();
     }
   }
