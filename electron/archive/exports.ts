@@ -144,7 +144,7 @@ export class ExportCache {
     const id = newExportId();
     const name = exportFileName(req.images);
     const folder = join(this.dir, id);
-    const title = `Prepare ${req.images.join(', ')} from the ${req.from} for download`;
+    const title = `Prepare ${req.images.join(', ')} from the ${req.from} to drag out or download`;
     this.writing.add(id);
     return this.options.jobs.start('export', title, async (ctx): Promise<PreparedExport> => {
       try {
