@@ -7,6 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeDockerArchive } from '../fixtures/archives';
 import { createTestImage, docker, randomTestName, removeTestImage, type TestImage } from '../support/images';
 import { expect, test } from './fixtures';
 
@@ -84,4 +85,33 @@ test('a file dropped anywhere on the window opens the sheet; a non-archive is re
   await expect(sheet.getByRole('region', { name: 'Archive notes.txt' }).getByRole('alert')).toContainText(/archive/i);
   await app.keyboard.press('Escape');
   await expect(sheet).toBeHidden();
+});
+
+test('an archive with several images gets one repository and tags row per image', async ({ app, berth }) => {
+  const multi = join(dir, 'two-images.tar');
+  await writeDockerArchive(multi, [
+    { tags: ['berth-test-front:1'], layers: [[{ name: 'index.html', content: 'front' }]] },
+    { tags: ['berth-test-back:2'], layers: [[{ name: 'server', content: 'back' }]] },
+  ]);
+  await app.getByLabel('Choose archives to import').setInputFiles(multi);
+  const card = app.getByRole('dialog', { name: 'Import archives' }).getByRole('region', { name: 'Archive two-images.tar' });
+  const rows = card.getByRole('table', { name: 'Repository and tags per image' });
+  await expect(rows.getByLabel('Repository for image 1')).toHaveValue('berth-test-front');
+  await expect(rows.getByLabel('Tags for image 1')).toHaveValue('1');
+  await expect(rows.getByLabel('Repository for image 2')).toHaveValue('berth-test-back');
+
+  // A bad name in one row is refused, naming the row.
+  await rows.getByLabel('Repository for image 2').fill('Team/Back');
+  await expect(card.getByRole('alert')).toContainText('Image 2:');
+  await expect(card.getByRole('button', { name: 'Import into the registry' })).toBeDisabled();
+
+  await rows.getByLabel('Repository for image 2').fill('team/berth-test-back');
+  await rows.getByLabel('Tags for image 2').fill('2, stable');
+  await card.getByRole('button', { name: 'Import into the registry' }).click();
+  await expect(card.getByRole('status', { name: 'Import result' })).toContainText('team/berth-test-back:2, stable', { timeout: 60_000 });
+  const back = await (await fetch(`http://${berth.registry}/v2/team/berth-test-back/tags/list`)).json();
+  expect(back.tags.sort()).toEqual(['2', 'stable']);
+  // The untouched image keeps the name it carries in the archive.
+  const front = await (await fetch(`http://${berth.registry}/v2/berth-test-front/tags/list`)).json();
+  expect(front.tags).toEqual(['1']);
 });

@@ -14,6 +14,7 @@ import { onPrivateEngine } from '../support/images';
 import { startReferenceRegistry, type ReferenceRegistry } from '../support/reference-registry';
 import { buildTestImage, docker, dockerUnavailable, imageId, removeImages, run, toolUnavailable, uniqueSuffix } from '../support/registry-images';
 import { runBerthAsync, startBerthRegistry, type RegistryTarget } from '../support/registry-target';
+import { berthCliOn, inspect, skopeo } from '../support/archive-cli';
 
 const unavailable = dockerUnavailable() ?? toolUnavailable('skopeo') ?? toolUnavailable('docker-registry');
 const work = mkdtempSync(join(tmpdir(), 'berth-archive-formats-'));
@@ -25,14 +26,7 @@ let berth: RegistryTarget;
 let reference: ReferenceRegistry;
 const made: string[] = [];
 
-const skopeo = (...args: string[]) => run('skopeo', args).stdout;
-const inspect = (ref: string, ...flags: string[]) => JSON.parse(skopeo('inspect', '--tls-verify=false', ...flags, ref));
-
-async function berthCli(...args: string[]) {
-  const r = await runBerthAsync([...args, '--data', berth.dataDir!]);
-  if (r.status !== 0) throw new Error(`berth ${args.join(' ')} exited ${r.status}:\n${r.stderr}\n${r.stdout}`);
-  return r;
-}
+const berthCli = berthCliOn(() => berth);
 
 describe.skipIf(unavailable)('archive formats with the engine', () => {
   beforeAll(async () => {

@@ -296,25 +296,18 @@ function ImportForm({ source, preview, onStarted }: { source: FileSource; previe
                 <td className="wrap small">
                   {i + 1}. {img.tags.join(', ') || <span className="muted">untagged {img.digest ? shortDigest(img.digest) : ''}</span>}
                 </td>
-                <td>
-                  <input
-                    className="input mono"
-                    aria-label={`Repository for image ${i + 1}`}
-                    value={rows[i]?.repository ?? ''}
-                    onChange={(e) => setRows((r) => r.map((row, j) => (j === i ? { ...row, repository: e.target.value } : row)))}
-                    spellCheck={false}
-                  />
-                </td>
-                <td>
-                  <input
-                    className="input mono"
-                    aria-label={`Tags for image ${i + 1}`}
-                    value={rows[i]?.tagsText ?? ''}
-                    onChange={(e) => setRows((r) => r.map((row, j) => (j === i ? { ...row, tagsText: e.target.value } : row)))}
-                    placeholder="latest, 1.0"
-                    spellCheck={false}
-                  />
-                </td>
+                {(['repository', 'tagsText'] as const).map((field) => (
+                  <td key={field}>
+                    <input
+                      className="input mono"
+                      aria-label={`${field === 'repository' ? 'Repository' : 'Tags'} for image ${i + 1}`}
+                      value={rows[i]?.[field] ?? ''}
+                      onChange={(e) => setRows((r) => r.map((row, j) => (j === i ? { ...row, [field]: e.target.value } : row)))}
+                      placeholder={field === 'tagsText' ? 'latest, 1.0' : undefined}
+                      spellCheck={false}
+                    />
+                  </td>
+                ))}
               </tr>
             ))}
           </tbody>
