@@ -53,7 +53,7 @@ export function ExportDialog({ from, images, onClose }: { from: 'engine' | 'regi
           {download && (
             <ExportOut
               primary
-              selection={from === 'engine' ? { from, images, format: 'docker' } : { from, images, format, referrers }}
+              selection={from === 'engine' ? { from, images, format } : { from, images, format, referrers }}
               label={images.length === 1 ? images[0] : plural(images.length, 'image')}
             />
           )}
@@ -68,7 +68,7 @@ export function ExportDialog({ from, images, onClose }: { from: 'engine' | 'regi
           if (!pathProblem) void submit();
         }}
       >
-        {download && <p className="muted small">Download saves the archive on this computer. Or write it to a path on the machine running berth serve:</p>}
+        {download && <p className="muted small">Download saves the archive on this computer; Export to path writes it on the machine running berth serve.</p>}
         <div className="field">
           <label htmlFor="export-path">Archive path {info?.mode === 'serve' ? '(on the machine running berth serve)' : ''}</label>
           <input id="export-path" className="input mono" value={path} onChange={(e) => setPath(e.target.value)} aria-invalid={pathProblem !== undefined} spellCheck={false} />
