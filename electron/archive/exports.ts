@@ -145,8 +145,8 @@ export class ExportCache {
     const name = exportFileName(req.images);
     const folder = join(this.dir, id);
     const title = `Prepare ${req.images.join(', ')} from the ${req.from} to drag out or download`;
-    this.writing.add(id);
     return this.options.jobs.start('export', title, async (ctx): Promise<PreparedExport> => {
+      this.writing.add(id); // before its folder exists, so a sweep never takes the folder for a crash's leftover
       try {
         mkdirSync(this.dir, { recursive: true, mode: 0o700 });
         mkdirSync(folder, { mode: 0o700 });
