@@ -18,7 +18,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
 import { homedir, platform as osPlatform } from 'node:os';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import type { EventBus } from '../app/events';
 import type { JobContext } from '../transfers/jobs';
 import type { ContainerRef, EngineEndpoint, EngineStatus, ImageDetails, ImageHistoryStep, ImageSummary } from '../../shared/api/engine';
@@ -155,7 +155,7 @@ export class EngineService {
     const tried: EngineEndpoint[] = [...problems];
     for (const candidate of candidates) {
       try {
-        const docker = createClient(candidate);
+        const docker = await createClient(candidate);
         const raw = docker as unknown as UntypedCalls;
         await raw.ping({ abortSignal: AbortSignal.timeout(this.pingTimeoutMs) });
         const v = await raw.version({ abortSignal: AbortSignal.timeout(this.pingTimeoutMs) });
@@ -668,7 +668,16 @@ interface HistoryEntry {
  * environment and would let them override the endpoint we chose (or throw on a malformed value), so
  * those variables are hidden while the client is built; discovery has already taken them into account.
  */
-export function createClient(c: EngineCandidate): Docker {
+/**
+ * dockerode (with docker-modem and ssh2) costs ~27 MB of memory once loaded: load it when an engine is
+ * first tried, not when Berth starts, so a `berth registry` or a CLI chore on a machine without an
+ * engine never pays for it.
+ */
+let dockerode: Promise<typeof Docker> | undefined;
+const loadDockerode = () => (dockerode ??= import('dockerode').then((m) => m.default));
+
+export async function createClient(c: EngineCandidate): Promise<Docker> {
+  const DockerClient = await loadDockerode();
   const base = { host: undefined, port: undefined, protocol: undefined, pathPrefix: undefined, ca: undefined, cert: undefined, key: undefined };
   let opts: Docker.DockerOptions;
   if (c.kind === 'unix' || c.kind === 'npipe') opts = { ...base, socketPath: c.address };
@@ -688,7 +697,7 @@ export function createClient(c: EngineCandidate): Docker {
   const saved = hidden.map((k) => [k, process.env[k]] as const);
   for (const k of hidden) delete process.env[k];
   try {
-    return new Docker(opts); // synchronous: nothing else can observe the hidden variables
+    return new DockerClient(opts); // synchronous: nothing else can observe the hidden variables
   } finally {
     for (const [k, v] of saved) if (v !== undefined) process.env[k] = v;
   }
@@ -697,7 +706,7 @@ export function createClient(c: EngineCandidate): Docker {
 /** True when the endpoint answers `/_ping` in time; any failure is simply "not yet". */
 async function answersPing(c: EngineCandidate, timeoutMs: number): Promise<boolean> {
   try {
-    await (createClient(c) as unknown as UntypedCalls).ping({ abortSignal: AbortSignal.timeout(timeoutMs) });
+    await ((await createClient(c)) as unknown as UntypedCalls).ping({ abortSignal: AbortSignal.timeout(timeoutMs) });
     return true;
   } catch {
     return false;
