@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { RegistryStore } from '../registry/store';
-import { digestOf, writeDockerArchive, writeRawTar, type FixtureImage } from '../../tests/fixtures/archives';
+import { digestOf, writeDocker25Archive, writeDockerArchive, writeRawTar, type FixtureImage } from '../../tests/fixtures/archives';
 import { importIntoRegistry } from './registry-import';
 import { previewArchive } from './preview';
 
@@ -157,5 +157,22 @@ describe('importIntoRegistry', () => {
     await expect(importIntoRegistry(store, path, { overrides: [{ image: 0, repository: 'Bad Name' }] })).rejects.toThrow(/Invalid repository "Bad Name"/);
     expect(await store.repositories()).toEqual([]);
     expect(blobFiles()).toEqual([]);
+  });
+
+  it('a Docker 25+ docker save: one image however many tags index.json lists, its own manifest digest kept', async () => {
+    const legacy = join(dir, `legacy${n}.tar`);
+    const [id] = await writeDockerArchive(legacy, [img]);
+    const archive = join(dir, `d25-${n}.tar`);
+    const [image] = await writeDocker25Archive(legacy, archive);
+    expect(image.imageNames).toEqual(['docker.io/library/web:1.2', 'docker.io/library/web:stable']);
+    const preview = await previewArchive(archive);
+    expect(preview.format).toBe('docker-oci');
+    // index.json lists the image twice (once per tag) and manifest.json names it again: one image, each name once.
+    expect(preview.images).toHaveLength(1);
+    expect(preview.images[0]).toMatchObject({ digest: image.manifestDigest, digestPreserved: true, tags: ['docker.io/library/web:1.2', 'docker.io/library/web:stable'] });
+    const result = await importIntoRegistry(store, archive, {});
+    expect(result.images).toEqual([{ repository: 'web', tags: ['1.2', 'stable'], digest: image.manifestDigest }]);
+    expect((await store.getManifest('web', 'stable')).digest).toBe(image.manifestDigest);
+    expect(JSON.parse((await store.getManifest('web', '1.2')).bytes.toString()).config.digest).toBe(id);
   });
 });

@@ -20,7 +20,7 @@ import type { PushInFlight, RegistryStore } from '../registry/store';
 import { RegistryError } from '../registry/errors';
 import { invalid } from './tar-entries';
 import { scanArchive, startsGzip, type BlobSink, type BlobWrite, type StoredBlob } from './scan';
-import { resolveArchive, splitImageName, type ResolvedArchive, type ResolvedImage } from './resolve';
+import { resolveArchive, sameImageName, splitImageName, type ResolvedArchive, type ResolvedImage } from './resolve';
 import { algorithmOf, digestMismatch, gunzipDigest } from './blob-hash';
 
 /** Items below this size get no row of their own in the job (configs, VERSION files): noise. */
@@ -202,8 +202,7 @@ function overrideMatches(key: number | string, image: ResolvedImage, index: numb
   if (typeof key === 'number') return key === index;
   if (key === image.root.digest || image.platforms.some((p) => p.config.digest === key || p.manifestDigest === key)) return true;
   // A name as the archive gives it, or in any spelling that means the same (docker.io/library/alpine:3.20 = alpine:3.20).
-  const wanted = splitImageName(key);
-  return image.names.some((n) => n === key || (wanted.repository !== undefined && wanted.tag !== undefined && JSON.stringify(splitImageName(n)) === JSON.stringify(wanted)));
+  return image.names.some((n) => sameImageName(n, key));
 }
 
 /** The override for each image (by the archive's order), refusing one that names no image or two. */

@@ -327,7 +327,7 @@ async function resolveLayout(contents: ArchiveContents, sink: BlobSink, out: Res
     for (const entry of parseLegacyManifest(contents.metadata.get('manifest.json')!)) {
       const configDigest = contents.files.get(normaliseEntryPath(entry.Config))?.digest;
       const image = out.images.find((img) => img.platforms.some((p) => p.config.digest === configDigest));
-      if (image) for (const tag of entry.RepoTags) if (!image.names.includes(tag)) image.names.push(tag);
+      if (image) for (const tag of entry.RepoTags) if (!image.names.some((n) => sameImageName(n, tag))) image.names.push(tag);
     }
   }
 }
@@ -348,4 +348,12 @@ export function splitImageName(name: string): ImageName {
   const { domain, path, tag } = r.value;
   const repository = domain === 'docker.io' && path.startsWith('library/') ? path.slice('library/'.length) : path;
   return { repository, tag };
+}
+
+/** Two spellings of one name: 'docker.io/library/alpine:3.20' and 'alpine:3.20'. */
+export function sameImageName(a: string, b: string): boolean {
+  if (a === b) return true;
+  const x = splitImageName(a);
+  const y = splitImageName(b);
+  return x.repository !== undefined && x.tag !== undefined && x.repository === y.repository && x.tag === y.tag;
 }

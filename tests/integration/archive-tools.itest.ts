@@ -29,7 +29,8 @@ const berthCli = berthCliOn(() => berth);
 
 describe.skipIf(unavailable)('archives with the real tools', () => {
   beforeAll(async () => {
-    // Layers over 1 MiB: gzip on import then writes several gzip members per layer, which docker must read.
+    // Layers over 1 MiB of random bytes: gzip on import writes several gzip members per layer, in stored
+    // deflate blocks Berth writes itself (random bytes do not compress), which docker must read.
     originalId = await buildTestImage(image, { layers: 3, layerSize: 5 * 1024 * 1024 });
     docker(['save', '-o', saved, image]);
     berth = await startBerthRegistry({ dataDir: join(work, 'data') });
