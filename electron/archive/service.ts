@@ -80,6 +80,9 @@ export class ArchiveService {
 
   /** Starts an import job; the source is checked first so a wrong path fails the call, not a job. */
   async import(req: ImportRequest): Promise<JobSnapshot> {
+    if (req.target === 'engine' && req.overrides?.length) {
+      throw new BerthError('INVALID_INPUT', 'Per-image repositories and tags apply to the registry; the engine keeps the names each image carries in the archive.');
+    }
     const file = await this.sourcePath(req.source);
     const name = 'path' in req.source ? req.source.path.split(/[\\/]/).pop() : 'uploaded archive';
     const title = req.target === 'registry' ? `Import ${name} into the registry${req.repository ? ` (${req.repository})` : ''}` : `Load ${name} into the engine`;
