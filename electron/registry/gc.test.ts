@@ -70,6 +70,32 @@ describe('GC: the sweep record goes before the files', () => {
   });
 });
 
+describe('GC racing an upload that commits a copy of an old, unreferenced blob', () => {
+  it('a blob held after the sweep checked it (before its files go) stays, and the upload links it', async () => {
+    const store = await openStore();
+    const d = await abandonedBlob(store, 'gc/race', 'old layer pushed again');
+    // The upload's PUT holds the digest, commits (finds the file), and links it. Here the hold lands
+    // exactly after GC's last check, while its sweep record is being written.
+    const append = store.journal.append.bind(store.journal);
+    let push: ReturnType<RegistryStore['startPush']> | undefined;
+    vi.spyOn(store.journal, 'append').mockImplementation(async (rec) => {
+      if ((rec as { op: string }).op === 'sweep' && !push) {
+        push = store.startPush();
+        push.into('gc/again');
+        push.hold(d);
+      }
+      return append(rec);
+    });
+    const report = await store.gc({ graceMs: 0, inFlightMs: 0 });
+    expect(push).toBeDefined();
+    expect(report.blobsRemoved).toBe(0);
+    expect(await exists(store, d)).toBe(true);
+    await store.linkBlob('gc/again', d);
+    push!.end();
+    expect((await store.fsck()).problems).toEqual([]);
+  });
+});
+
 describe('GC and a push in flight (startPush)', () => {
   it('keeps the blobs the push holds and what it linked into its repositories until it ends, whatever the grace', async () => {
     const store = await openStore();

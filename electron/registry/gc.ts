@@ -172,6 +172,9 @@ export async function collectGarbage(store: RegistryStore, opts: GcOptions = {})
         // The record is durable: now the files go (see the top of this file for why in this order).
         async () => {
           for (const [digest, size] of sizes) {
+            // Held since the check above (an upload committing a copy it found already stored): the file
+            // stays; the record only dropped what referenced it, and the upload's link re-adds that.
+            if (store.heldBlobs.has(digest)) continue;
             await store.blobs.remove(digest);
             report.blobsRemoved++;
             report.bytesFreed += size;

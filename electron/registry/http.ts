@@ -421,10 +421,19 @@ export function createRegistryHandler({ store, log, loopbackOnly = false }: Regi
           const range = parseRangeHeader();
           await store.uploads.status(name, id);
           const body = hasBody(req) ? req : undefined;
-          const done = await store.uploads.complete(name, id, digest, body, { range, length: body ? contentLength(req) : undefined });
-          store.touch(done.digest);
-          await store.linkBlob(name, done.digest);
-          return send(res, 201, { Location: `/v2/${name}/blobs/${done.digest}`, 'Docker-Content-Digest': done.digest });
+          // Held from before the commit to the link: when the blob is already stored (an old, unreferenced
+          // copy), a GC sweeping right now must not delete it between our commit finding it and our link.
+          const push = store.startPush();
+          push.into(name);
+          push.hold(digest);
+          try {
+            const done = await store.uploads.complete(name, id, digest, body, { range, length: body ? contentLength(req) : undefined });
+            store.touch(done.digest);
+            await store.linkBlob(name, done.digest);
+            return send(res, 201, { Location: `/v2/${name}/blobs/${done.digest}`, 'Docker-Content-Digest': done.digest });
+          } finally {
+            push.end();
+          }
         }
         case 'DELETE':
           await store.uploads.cancel(name, id);
