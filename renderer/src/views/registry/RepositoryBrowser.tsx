@@ -31,14 +31,15 @@ export function RepositoryBrowser() {
             </p>
           </Empty>
         )}
-        {list && list.length > 0 && <RepositoryTable list={list} selected={selectedRepo} onSelect={selectRepo} />}
+        {list && list.length > 0 && <RepositoryTable list={list} selected={selectedRepo} onSelect={selectRepo} compact={!!selectedRepo} />}
       </div>
       {selectedRepo && <RepositoryPanel key={selectedRepo} repo={selectedRepo} onClose={() => selectRepo(undefined)} />}
     </div>
   );
 }
 
-function RepositoryTable({ list, selected, onSelect }: { list: RepositorySummary[]; selected?: string; onSelect: (name: string) => void }) {
+/** `compact`: a repository is open beside the list, which then keeps the columns that fit (the rest is in tooltips). */
+function RepositoryTable({ list, selected, onSelect, compact }: { list: RepositorySummary[]; selected?: string; onSelect: (name: string) => void; compact: boolean }) {
   const move = (delta: number) => {
     const i = selected ? list.findIndex((r) => r.name === selected) : -1;
     const next = list[Math.max(0, Math.min(list.length - 1, i + delta))];
@@ -62,22 +63,26 @@ function RepositoryTable({ list, selected, onSelect }: { list: RepositorySummary
           <th>Repository</th>
           <th className="num">Tags</th>
           <th className="num">Size</th>
-          <th className="num" title="Bytes only this repository references: what deleting it would free">
-            Exclusive
-          </th>
-          <th>Updated</th>
+          {!compact && (
+            <th className="num" title="Bytes only this repository references: what deleting it would free">
+              Exclusive
+            </th>
+          )}
+          {!compact && <th>Updated</th>}
         </tr>
       </thead>
       <tbody>
         {list.map((r) => (
           <tr key={r.name} aria-selected={r.name === selected} onClick={() => onSelect(r.name)}>
-            <td className="wrap name">
+            <td className="wrap name" title={compact ? `${r.name} — updated ${formatRelative(r.updatedAt)}` : undefined}>
               <strong>{r.name}</strong>
             </td>
             <td className="num">{r.tagCount}</td>
-            <td className="num">{formatBytes(r.size)}</td>
-            <td className="num">{formatBytes(r.exclusiveSize)}</td>
-            <td title={formatDate(r.updatedAt)}>{formatRelative(r.updatedAt)}</td>
+            <td className="num" title={compact ? `${formatBytes(r.exclusiveSize)} only in this repository` : undefined}>
+              {formatBytes(r.size)}
+            </td>
+            {!compact && <td className="num">{formatBytes(r.exclusiveSize)}</td>}
+            {!compact && <td title={formatDate(r.updatedAt)}>{formatRelative(r.updatedAt)}</td>}
           </tr>
         ))}
       </tbody>
