@@ -1,6 +1,7 @@
 /**
- * GET /api/exports/<id> on a real bridge server: the token is required like on every route, the archive
- * streams byte for byte with its length and file name, and anything that is not a prepared export's id is a 404.
+ * GET /api/exports/<id> on a real bridge server: the export's id is the credential (no token in the URL, so
+ * none in the browser's download history), the archive streams byte for byte with its length and file name,
+ * anything that is not a prepared export's id is a 404, and every other route still wants the token.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -65,16 +66,18 @@ function get(path: string, opts: { method?: string; headers?: Record<string, str
 }
 
 describe('GET /api/exports/<id>', () => {
-  it('refuses without the token, or with a wrong one, and sends none of the bytes', async () => {
-    for (const path of [`/api/exports/${prepared.id}`, `/api/exports/${prepared.id}?token=${newToken()}`]) {
-      const res = await get(path);
-      expect(res.status).toBe(401);
-      expect(JSON.parse(res.body.toString())).toMatchObject({ ok: false, error: { code: 'UNAUTHORIZED' } });
-    }
+  it('needs no token (the id is the credential), while the rest of the API still refuses without one', async () => {
+    const res = await get(`/api/exports/${prepared.id}`);
+    expect(res.status).toBe(200);
+    expect(sha(res.body)).toBe(sha(content));
+    const call = await get('/api/events');
+    expect(call.status).toBe(401);
+    // A wrong token is no key either: the id decides.
+    expect((await get(`/api/exports/${newExportId()}?token=${encodeURIComponent(token)}`)).status).toBe(404);
   });
 
-  it('streams the archive with its length, type and file name (token in the query, as a link or a DownloadURL carries it)', async () => {
-    const res = await get(`/api/exports/${prepared.id}?token=${encodeURIComponent(token)}`);
+  it('streams the archive with its length, type and file name', async () => {
+    const res = await get(`/api/exports/${prepared.id}`);
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/x-tar');
     expect(res.headers['content-length']).toBe(String(content.length));
@@ -84,8 +87,8 @@ describe('GET /api/exports/<id>', () => {
     expect(sha(res.body)).toBe(sha(content));
   });
 
-  it('takes the bearer header too, and HEAD answers with the headers only', async () => {
-    const res = await get(`/api/exports/${prepared.id}`, { method: 'HEAD', headers: { Authorization: `Bearer ${token}` } });
+  it('HEAD answers with the headers only', async () => {
+    const res = await get(`/api/exports/${prepared.id}`, { method: 'HEAD' });
     expect(res.status).toBe(200);
     expect(res.headers['content-length']).toBe(String(content.length));
     expect(res.body.length).toBe(0);
@@ -108,8 +111,8 @@ describe('GET /api/exports/<id>', () => {
     expect((await get(`/api/exports/${prepared.id}?token=${encodeURIComponent(token)}`)).status).toBe(200);
   });
 
-  it('refuses a request from another site even with the token (the bridge-wide Origin check)', async () => {
-    const res = await get(`/api/exports/${prepared.id}?token=${encodeURIComponent(token)}`, { headers: { Origin: 'http://evil.example' } });
+  it('refuses a request from another site even with the id (the bridge-wide Origin check)', async () => {
+    const res = await get(`/api/exports/${prepared.id}`, { headers: { Origin: 'http://evil.example' } });
     expect(res.status).toBe(403);
   });
 });

@@ -6,7 +6,7 @@
  *   POST /api/call/<method>   JSON input → 200 + Envelope
  *   GET  /api/events          server-sent events
  *   PUT  /api/uploads?name=F  the file's bytes → Envelope<{ uploadId, size }>
- *   GET  /api/exports/<id>    a prepared export's archive, as a download (electron/archive/exports.ts)
+ *   GET  /api/exports/<id>    a prepared export's archive, as a download; the id is the credential
  *   anything else             the built UI (when a UI root is given)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -115,11 +115,19 @@ export function createBridgeHandler(opts: BridgeOptions): BridgeHandler {
   const log = opts.log ?? (() => {});
 
   const handleApi = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    const route = url.pathname.slice(apiPrefix.length);
+    // A prepared export's id is its own credential: 128 random bits, known only to whoever prepared it
+    // (through the API, with the token), void within the hour and at every start. So a download link or a
+    // DownloadURL drag carries no token, which would otherwise sit in the browser's download history with
+    // the power of the whole API. The Host/Origin checks above still apply.
+    if (route.startsWith('/exports/')) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, 'INVALID_INPUT', 'Exports are downloaded with GET.');
+      return sendPreparedExport(req, res, opts.dataDir, route.slice('/exports/'.length));
+    }
     if (!tokenMatches(requestToken(req, url), opts.token)) {
       sendError(res, 401, 'UNAUTHORIZED', 'Missing or wrong token: open the URL that `berth serve` printed (it carries the token).');
       return;
     }
-    const route = url.pathname.slice(apiPrefix.length);
     if (route.startsWith('/call/')) {
       if (req.method !== 'POST') return sendError(res, 405, 'INVALID_INPUT', 'Calls are POST requests.');
       let method: string;
@@ -163,10 +171,6 @@ export function createBridgeHandler(opts: BridgeOptions): BridgeHandler {
         if (!res.destroyed) sendEnvelope(res, 400, { ok: false, error: toErrorInfo(err) });
       }
       return;
-    }
-    if (route.startsWith('/exports/')) {
-      if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, 'INVALID_INPUT', 'Exports are downloaded with GET.');
-      return sendPreparedExport(req, res, opts.dataDir, route.slice('/exports/'.length));
     }
     sendError(res, 404, 'NOT_FOUND', `No such bridge route: ${url.pathname}`);
   };

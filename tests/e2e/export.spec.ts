@@ -132,7 +132,7 @@ test('the ready link drags out as a DownloadURL of the bridge; a first drag of a
   await expect(link).toBeVisible({ timeout: 60_000 });
   expect(downloads).toBe(0);
 
-  // Ready: dragging the link hands Chromium the file name and the bridge's URL (with the run's token).
+  // Ready: dragging the link hands Chromium the file name and the bridge's URL (no token: the id is the key).
   await link.hover();
   // Every action of the row stays in view beside the download handle (nothing scrolled off the panel).
   expect(await panel.locator('.panel-body').evaluate((b) => b.scrollWidth - b.clientWidth)).toBeLessThanOrEqual(0);
@@ -145,17 +145,17 @@ test('the ready link drags out as a DownloadURL of the bridge; a first drag of a
   const url = new URL(m![2]);
   expect(url.origin).toBe(berth.origin);
   expect(url.pathname).toMatch(/^\/api\/exports\/[0-9a-f]{32}$/);
-  expect(url.searchParams.get('token')).toBe(berth.token);
+  expect(url.search).toBe(''); // the run's token must not land in the browser's download history
   expect(await link.getAttribute('href')).toBe(m![2]);
 
-  // What the desktop would fetch: the archive, and nothing without the token.
+  // What the desktop would fetch: the archive; an id that is not one gets nothing.
   const res = await fetch(url);
   expect(res.status).toBe(200);
   expect(res.headers.get('content-disposition')).toBe(`attachment; filename="${repo}_v2.tar"`);
   const size = Number(res.headers.get('content-length'));
   expect((await res.arrayBuffer()).byteLength).toBe(size);
   expect(size).toBeGreaterThan(3_000_000);
-  url.searchParams.delete('token');
-  expect((await fetch(url)).status).toBe(401);
+  expect((await fetch(new URL(`/api/exports/${'0'.repeat(32)}`, berth.origin))).status).toBe(404);
+  expect((await fetch(new URL('/api/events', berth.origin))).status).toBe(401);
   expect(downloads).toBe(0);
 });

@@ -39,7 +39,8 @@ const unreachable = (err: unknown): Envelope => ({
  */
 export const exportDownload = (token: string, base = ''): ExportOut => ({
   kind: 'download',
-  url: (exportId) => new URL(`${base}${apiPrefix}/exports/${encodeURIComponent(exportId)}?${tokenParam}=${encodeURIComponent(token)}`, window.location.href).href,
+  // No token in it: the export's id is the credential (bridge.ts), and the URL ends up in download history.
+  url: (exportId) => new URL(`${base}${apiPrefix}/exports/${encodeURIComponent(exportId)}`, window.location.href).href,
 });
 
 export function httpTransport(token: string, base = ''): Transport {
