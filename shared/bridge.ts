@@ -10,7 +10,8 @@
  *   PUT  {apiPrefix}/uploads?name=F  body: the file's bytes     → Envelope<{ uploadId, size }> (archive import from a browser)
  *   GET  {apiPrefix}/exports/<id>    a prepared export's archive (download, or a DownloadURL drag out of the page)
  * Every request carries the per-run token: `Authorization: Bearer <token>`, or `?token=` where a header
- * cannot be set (EventSource). The URL `berth serve` prints carries the token in the fragment (#token=…),
+ * cannot be set (EventSource) — except an export download, whose random id is its own credential (its URL
+ * ends up in the browser's download history). The URL `berth serve` prints carries the token in the fragment (#token=…),
  * which the browser never sends to the server; the UI keeps it in sessionStorage.
  */
 import type { Envelope } from './contract';
