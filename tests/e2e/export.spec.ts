@@ -109,6 +109,14 @@ test('Download prepares the tag as an archive and the browser receives it: a who
   await app.keyboard.press('4');
   const job = app.getByRole('list', { name: 'Jobs' }).getByRole('article').filter({ hasText: `Prepare ${repo}:v1` });
   await expect(job).toContainText('done');
+  // …and the finished preparation can be downloaded again from there.
+  const again = job.getByRole('link', { name: `Download ${repo}_v1.tar` });
+  await expect(again).toBeVisible();
+  const href = await again.getAttribute('href');
+  expect(href).toMatch(/\/api\/exports\/[0-9a-f]{32}$/);
+  const res = await fetch(new URL(href!, berth.origin));
+  expect(res.status).toBe(200);
+  expect(Number(res.headers.get('content-length'))).toBe(statSync(file).size);
 });
 
 test('the ready link drags out as a DownloadURL of the bridge; a first drag of another tag prepares it without downloading', async ({ app, berth }) => {

@@ -5,6 +5,8 @@ import { Empty, ErrorNote, ProgressBar } from '../components/Bits';
 import { formatBytes, formatDuration, formatRate, formatRelative, percent } from '../../../shared/format';
 import { sortedJobs, useJobs } from '../store/jobs';
 import { toastError } from '../store/toasts';
+import { transport } from '../api';
+import type { PreparedExport } from '../../../shared/api/archive';
 
 const stateBadge: Record<JobSnapshot['state'], string> = { queued: '', running: 'info', done: 'ok', failed: 'danger', cancelled: 'warn' };
 
@@ -74,6 +76,7 @@ export function JobCard({ job }: { job: JobSnapshot }) {
         <span>{formatRelative(job.createdAt)}</span>
       </div>
       {job.message && <div className="small">{job.message}</div>}
+      {job.state === 'done' && isPreparedExport(job.result) && <PreparedExportLink prepared={job.result} />}
       {job.error && job.state !== 'cancelled' && (
         <div className="note error" role="alert">
           {job.error.message}
@@ -106,5 +109,50 @@ export function JobCard({ job }: { job: JobSnapshot }) {
         </div>
       )}
     </article>
+  );
+}
+
+const isPreparedExport = (r: unknown): r is PreparedExport =>
+  typeof r === 'object' && r !== null && typeof (r as PreparedExport).id === 'string' && typeof (r as PreparedExport).name === 'string' && typeof (r as PreparedExport).size === 'number';
+
+/**
+ * A finished preparation (archive.prepareExport) can still leave the app from here: a download in the
+ * browser, a drag to the desktop in the app. The cache keeps it an hour after its last use; past that the
+ * backend answers 404 / NOT_FOUND and the handles in the Images and Registry views prepare it again.
+ */
+function PreparedExportLink({ prepared }: { prepared: PreparedExport }) {
+  const out = transport.exportOut;
+  if (!out) return null;
+  const label = `${prepared.name} (${formatBytes(prepared.size)})`;
+  if (out.kind === 'download') {
+    return (
+      <div className="row small">
+        <a className="btn small" href={out.url(prepared.id)} download={prepared.name} aria-label={`Download ${prepared.name}`}>
+          ⤓ Download {label}
+        </a>
+      </div>
+    );
+  }
+  return (
+    <div className="row small">
+      <span
+        className="btn small"
+        draggable
+        role="button"
+        aria-label={`Drag ${prepared.name} out`}
+        title="Drag to the desktop or a folder"
+        onDragStart={(e) => {
+          e.preventDefault(); // the main process starts a native drag of the file itself
+          out.startDrag(prepared.id).then(
+            (env: { ok: boolean; error?: unknown }) => {
+              if (!env.ok) toastError(env.error, 'Drag out');
+            },
+            (err: unknown) => toastError(err, 'Drag out'),
+          );
+        }}
+      >
+        ⠿ Drag out {label}
+      </span>
+    </div>
   );
 }
