@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegistryStore } from '../registry/store';
 import { digestOf, writeDocker25Archive, writeDockerArchive, writeRawTar, type FixtureImage } from '../../tests/fixtures/archives';
 import { importIntoRegistry } from './registry-import';
@@ -17,6 +17,7 @@ beforeEach(async () => {
   store = new RegistryStore({ root });
   await store.open();
 });
+afterEach(() => store.close()); // its journal's file handle, not left to the garbage collector
 
 const img: FixtureImage = {
   tags: ['docker.io/library/web:1.2', 'web:stable'],
