@@ -558,7 +558,8 @@ describe('bad input table', () => {
     const [a, b, c] = await answers;
     expect([a.status, b.status, c.status]).toEqual([201, 201, 201]);
     const hex = d.slice(7);
-    expect(await readdir(join(registry, 'blobs', 'sha256', hex.slice(0, 2)))).toEqual([hex]);
+    // The prefix directory is shared with other tests' blobs (1 in 256 share the first byte): look at ours.
+    expect((await readdir(join(registry, 'blobs', 'sha256', hex.slice(0, 2)))).filter((n) => n.startsWith(hex.slice(0, 12)))).toEqual([hex]);
     expect(await readdir(join(registry, 'tmp'))).toEqual([]);
     expect(await readdir(join(registry, 'uploads'))).toEqual([]);
   }, 30_000);
