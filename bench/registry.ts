@@ -46,9 +46,8 @@ const plan = quick
   ? { bigBlob: 128 * MiB, pullers: 32, pullBlob: 2 * MiB, manifests: 100, repositories: 500 }
   : { bigBlob: 1 * GiB, pullers: 32, pullBlob: 16 * MiB, manifests: 500, repositories: 5000 };
 
+/** The 1 GiB file followed by a small distinct suffix, so every push is a new blob (no dedupe). */
 interface BigBlob {
-  /** The 1 GiB file followed by a small distinct suffix, so every push is a new blob (no dedupe). */
-  suffix: Buffer;
   /** That blob as a file of its own, for curl to upload. */
   file: string;
   digest: string;
@@ -56,7 +55,6 @@ interface BigBlob {
 }
 
 interface Data {
-  bigFile: string;
   big: BigBlob[];
   small: Array<{ file: string; digest: string }>;
   config: Buffer;
@@ -71,7 +69,7 @@ interface Result {
   manifestPullPerS: number;
   catalogMs: number;
   peakRss: number;
-  /** RSS before any workload: what the process costs doing nothing (Berth: Node + tsx-compiled sources). */
+  /** RSS before any workload: what the process costs doing nothing. */
   idleRss?: number;
   /** VmHWM after the whole run: the process's high-water mark including start-up. */
   hwm?: number;
@@ -95,7 +93,7 @@ async function makeData(dir: string): Promise<Data> {
       const file = join(dir, `big-${i}.bin`);
       await copyFile(bigFile, file);
       await appendFile(file, suffix);
-      return { suffix, file, digest: `sha256:${hash.copy().update(suffix).digest('hex')}`, size: plan.bigBlob + suffix.length };
+      return { file, digest: `sha256:${hash.copy().update(suffix).digest('hex')}`, size: plan.bigBlob + suffix.length };
     }),
   );
   const small = await mapLimit(
@@ -105,15 +103,16 @@ async function makeData(dir: string): Promise<Data> {
   );
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [] } }));
   const layer = Buffer.from('berth bench layer\n');
-  return { bigFile, big, small, config, layer };
+  return { big, small, config, layer };
 }
 
 /**
  * The big blob goes up and down through curl (POST, then one PUT streaming the file; one GET), the way a
  * Go client such as containerd sends it: a lean client, so on this 2-core machine the client's own CPU
  * does not cap what the registries can show. Both registries get the very same client.
+ *
+ * curlPull: GET into /dev/null; returns the bytes received (the digest is checked in an untimed pass).
  */
-/** GET through curl into /dev/null; returns the bytes received (the digest is checked in an untimed pass). */
 async function curlPull(url: string): Promise<number> {
   const { stdout } = await execFileAsync('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{size_download}', url]);
   const [status, size] = stdout.trim().split(' ');
