@@ -11,7 +11,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -119,8 +119,7 @@ async function main(): Promise<void> {
     const s = best(skopeo);
     const rss = Math.max(...berth.map((r) => r.maxRssKiB), ...berthGzip.map((r) => r.maxRssKiB)) / 1024;
     const mibps = (ms: number) => size / MiB / (ms / 1000);
-    const load = (await import('node:os')).loadavg()[0];
-    console.log(`archive: ${fmt(size / MiB, 0)} MiB, 4 layers, uncompressed docker-archive (manifest.json last); best of ${runs}; load average ${fmt(load)} on ${(await import('node:os')).cpus().length} cores`);
+    console.log(`archive: ${fmt(size / MiB, 0)} MiB, 4 layers, uncompressed docker-archive (manifest.json last); best of ${runs}; load average ${fmt(loadavg()[0])} on ${cpus().length} cores`);
     console.log(`berth import (layers as they are): ${fmt(b / 1000, 2)} s  ${fmt(mibps(b), 0)} MiB/s  peak RSS ${fmt(Math.max(...berth.map((r) => r.maxRssKiB)) / 1024, 0)} MiB`);
     console.log(`berth import --gzip:               ${fmt(bg / 1000, 2)} s  ${fmt(mibps(bg), 0)} MiB/s  peak RSS ${fmt(Math.max(...berthGzip.map((r) => r.maxRssKiB)) / 1024, 0)} MiB`);
     console.log(`skopeo copy → reference registry:  ${fmt(s / 1000, 2)} s  ${fmt(mibps(s), 0)} MiB/s  (skopeo gzips layers for docker://)`);
