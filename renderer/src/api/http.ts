@@ -34,19 +34,18 @@ const unreachable = (err: unknown): Envelope => ({
 });
 
 /**
- * A prepared export's download URL, absolute (a DownloadURL drag needs one). The token rides in the query,
- * as for EventSource: a link or a drag cannot set a header.
+ * A prepared export's download URL, absolute (a DownloadURL drag needs one). No token in it: the export's
+ * id is the credential (bridge.ts), and the URL ends up in the browser's download history.
  */
-export const exportDownload = (token: string, base = ''): ExportOut => ({
+const exportDownload = (base: string): ExportOut => ({
   kind: 'download',
-  // No token in it: the export's id is the credential (bridge.ts), and the URL ends up in download history.
   url: (exportId) => new URL(`${base}${apiPrefix}/exports/${encodeURIComponent(exportId)}`, window.location.href).href,
 });
 
 export function httpTransport(token: string, base = ''): Transport {
   return {
     kind: 'http',
-    exportOut: exportDownload(token, base),
+    exportOut: exportDownload(base),
     async call(method: MethodName, input: unknown): Promise<Envelope> {
       let res: Response;
       try {
