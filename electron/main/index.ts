@@ -42,8 +42,10 @@ async function startBackend(): Promise<void> {
   const dataDir = app.getPath('userData');
   dataLock = await acquireDataDir(dataDir, { mode: 'the Berth desktop app' });
   backend = createBackend({ mode: 'desktop', version: app.getVersion(), dataDir, store: electronSettingsStore(dataDir), log });
-  registerIpc({ ipcMain, dispatch: backend.dispatch, isTrusted: (url) => isAppUrl(url, appOrigin), log });
-  registerDragOut({ ipcMain, isTrusted: (url) => isAppUrl(url, appOrigin), resolve: (id) => resolvePreparedExport(dataDir, id, { touch: true }), icon: dragIcon, log });
+  // Both IPC channels answer the app's own page only.
+  const isTrusted = (url: string) => isAppUrl(url, appOrigin);
+  registerIpc({ ipcMain, dispatch: backend.dispatch, isTrusted, log });
+  registerDragOut({ ipcMain, isTrusted, resolve: (id) => resolvePreparedExport(dataDir, id, { touch: true }), icon: dragIcon, log });
   await backend.start();
   control = await announceInstance(dataLock, backend, log);
   // Saved registry logins will be sealed with safeStorage (the OS keychain) when it is available.
