@@ -15,8 +15,11 @@ import { createHash } from 'node:crypto';
 import { invalid, normaliseEntryPath } from './tar-entries';
 import type { ArchiveContents, BlobSink, StoredBlob } from './scan';
 
-/** Most manifests (with repeats) one archive's indexes may lead to: far above any real multi-arch image. */
-const MAX_MANIFEST_VISITS = 10_000;
+/**
+ * Most manifests (with repeats) one walk of indexes may visit — an archive's on import, an image's on
+ * export (writer.ts): far above any real multi-arch image.
+ */
+export const MAX_MANIFEST_VISITS = 10_000;
 
 export const MAX_MANIFEST_BYTES = 4 << 20;
 export const MAX_CONFIG_BYTES = 16 << 20;

@@ -19,6 +19,7 @@ import { pack as tarPack, type Pack } from 'tar-stream';
 import { MediaType, formatPlatform, isIndexType, parseManifest, type Descriptor, type Platform } from '../../shared/media-types';
 import { isDigest } from '../../shared/digest';
 import { publishFile } from '../app/atomic';
+import { MAX_MANIFEST_VISITS } from './resolve';
 
 export interface ExportManifest {
   digest: string;
@@ -63,7 +64,9 @@ export async function planExport(roots: ExportRoot[], opts: { referrers?: boolea
   // would make this walk exponential. Cap the manifests visited (with repeats), like the importer does.
   let visits = 0;
   const visit = async (digest: string, depth: number): Promise<{ images: Array<{ platform?: string; config: string; layers: string[] }> }> => {
-    if (++visits > 10_000) throw new Error('The image\'s indexes name more than 10,000 manifests (counting repeats); refusing to export it.');
+    if (++visits > MAX_MANIFEST_VISITS) {
+      throw new Error(`The image's indexes name more than ${MAX_MANIFEST_VISITS.toLocaleString('en-US')} manifests (counting repeats); refusing to export it.`);
+    }
     const m = plan.manifests.get(digest) ?? (await source.manifest(digest));
     plan.manifests.set(digest, m);
     const parsed = parseManifest(m.bytes.toString('utf8'), m.mediaType, isDigest);
