@@ -59,6 +59,7 @@ export function ExportOut({ selection, label, primary = false, compact = false }
     prepare(false);
   };
 
+  // An entry is preparing (neither `ready` nor `error`), ready, or failed (`error` and no `ready`: store/exports.ts).
   if (entry && !ready && !entry.error) {
     const pct = job ? percent(job.done, job.total) : undefined;
     return (
@@ -70,7 +71,7 @@ export function ExportOut({ selection, label, primary = false, compact = false }
   }
 
   if (out.kind === 'drag') {
-    if (!ready || entry?.error) {
+    if (!ready) {
       return (
         <button type="button" draggable className={cls} aria-label={`Prepare ${label} for drag`} title="Write the archive, then drag it to the desktop or a folder" onClick={(e) => {
             stop(e);
@@ -105,7 +106,7 @@ export function ExportOut({ selection, label, primary = false, compact = false }
     );
   }
 
-  if (!ready || entry?.error) {
+  if (!ready) {
     return (
       <button type="button" draggable className={cls} aria-label={`Download ${label}`} title="Write the archive, then download it" onClick={(e) => {
           stop(e);
