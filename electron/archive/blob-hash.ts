@@ -20,6 +20,11 @@ export function digestMismatch(info: BlobWrite, actual: string) {
   });
 }
 
+/** A blob read back as a manifest, index or config that is bigger than such a document may be. */
+export function blobTooLarge(digest: string, size: number, max: number) {
+  return invalid(`The blob ${digest} is ${size} bytes; a manifest or config is at most ${max}.`, { digest });
+}
+
 /** Feed it every chunk of one blob, in order; `finish` checks the promised digest and describes the blob. */
 export class BlobHasher {
   private readonly hash: Hash;

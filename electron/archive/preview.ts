@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import type { ArchiveImage, ArchivePreview } from '../../shared/api/archive';
 import { invalid, type TarPassOptions } from './tar-entries';
 import { scanArchive, type BlobSink, type BlobWrite, type StoredBlob } from './scan';
-import { BlobHasher } from './blob-hash';
+import { BlobHasher, blobTooLarge } from './blob-hash';
 import { MAX_CONFIG_BYTES, resolveArchive, type ResolvedArchive } from './resolve';
 
 const MAX_CAPTURED_TOTAL = 64 << 20;
@@ -38,7 +38,7 @@ export class PreviewSink implements BlobSink {
   async read(digest: string, max: number): Promise<Buffer> {
     const bytes = this.captured.get(digest);
     if (!bytes) throw invalid(`The blob ${digest} that the archive's metadata names is not JSON or too large to be a manifest or config.`, { digest });
-    if (bytes.length > max) throw invalid(`The blob ${digest} is ${bytes.length} bytes; a manifest or config is at most ${max}.`, { digest });
+    if (bytes.length > max) throw blobTooLarge(digest, bytes.length, max);
     return bytes;
   }
 }

@@ -21,7 +21,7 @@ import { RegistryError } from '../registry/errors';
 import { invalid } from './tar-entries';
 import { scanArchive, startsGzip, type BlobSink, type BlobWrite, type StoredBlob } from './scan';
 import { resolveArchive, sameImageName, splitImageName, type ResolvedArchive, type ResolvedImage } from './resolve';
-import { algorithmOf, digestMismatch, gunzipDigest } from './blob-hash';
+import { algorithmOf, blobTooLarge, digestMismatch, gunzipDigest } from './blob-hash';
 
 /** Items below this size get no row of their own in the job (configs, VERSION files): noise. */
 const ITEM_MIN_BYTES = 1 << 20;
@@ -150,7 +150,7 @@ export class RegistrySink implements BlobSink {
     const blob = await this.store.openBlob(digest);
     if (blob.size > max) {
       blob.stream.destroy();
-      throw invalid(`The blob ${digest} is ${blob.size} bytes; a manifest or config is at most ${max}.`, { digest });
+      throw blobTooLarge(digest, blob.size, max);
     }
     const chunks: Buffer[] = [];
     for await (const c of blob.stream) chunks.push(c as Buffer);

@@ -9,8 +9,7 @@ import { readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BlobHasher, gunzipDigest } from './blob-hash';
-import { invalid } from './tar-entries';
+import { BlobHasher, blobTooLarge, gunzipDigest } from './blob-hash';
 import type { BlobSink, BlobWrite, StoredBlob } from './scan';
 import type { OpenBlob } from './writer';
 
@@ -44,7 +43,7 @@ export class SpoolSink implements BlobSink {
 
   async read(digest: string, max: number): Promise<Buffer> {
     const { size } = await stat(this.path(digest));
-    if (size > max) throw invalid(`The blob ${digest} is ${size} bytes; a manifest or config is at most ${max}.`, { digest });
+    if (size > max) throw blobTooLarge(digest, size, max);
     return readFile(this.path(digest));
   }
 
