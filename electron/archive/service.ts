@@ -16,7 +16,7 @@ import { resolveUpload } from '../server/uploads';
 import type { JobContext, JobManager } from '../transfers/jobs';
 import { previewArchive } from './preview';
 import { ensureFreeSpace, importIntoRegistry, type ImageOverride, type ImportProgress } from './registry-import';
-import { planExport, planSize, writeArchive, writeStreamAtomic, type ExportRoot, type ManifestSource } from './writer';
+import { planExport, planSize, storeManifestSource, writeArchive, writeStreamAtomic, type ExportRoot } from './writer';
 import { describeReadError } from './tar-entries';
 import { writeOciFromDockerSave } from './engine-export';
 
@@ -140,14 +140,7 @@ export class ArchiveService {
     for (const image of req.images) {
       const { repository, reference } = parseRegistryImage(image);
       const m = await store.statManifest(repository, reference);
-      const source: ManifestSource = {
-        manifest: async (digest) => {
-          const found = await store.getManifest(repository, digest);
-          return { digest: found.digest, mediaType: found.mediaType, bytes: found.bytes };
-        },
-        referrers: async (digest) => (await store.referrers(repository, digest)).map((r) => r.digest),
-      };
-      roots.push({ digest: m.digest, name: reference.includes(':') ? undefined : `${repository}:${reference}`, source });
+      roots.push({ digest: m.digest, name: reference.includes(':') ? undefined : `${repository}:${reference}`, source: storeManifestSource(store, repository) });
     }
     ctx.message('Collecting manifests');
     const plan = await planExport(roots, { referrers: req.referrers ?? false });

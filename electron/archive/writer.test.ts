@@ -6,7 +6,7 @@ import { RegistryStore } from '../registry/store';
 import { writeDockerArchive } from '../../tests/fixtures/archives';
 import { importIntoRegistry } from './registry-import';
 import { previewArchive } from './preview';
-import { planExport, writeArchive, type ManifestSource } from './writer';
+import { planExport, storeManifestSource, writeArchive } from './writer';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-writer-unit-'));
 const store = new RegistryStore({ root: join(dir, 'registry') });
@@ -15,13 +15,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const source = (repo: string): ManifestSource => ({
-  manifest: async (digest) => {
-    const m = await store.getManifest(repo, digest);
-    return { digest: m.digest, mediaType: m.mediaType, bytes: m.bytes };
-  },
-  referrers: async (digest) => (await store.referrers(repo, digest)).map((r) => r.digest),
-});
+const source = (repo: string) => storeManifestSource(store, repo);
 
 let digest = '';
 beforeAll(async () => {

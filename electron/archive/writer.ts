@@ -19,6 +19,7 @@ import { pack as tarPack, type Pack } from 'tar-stream';
 import { MediaType, formatPlatform, isIndexType, parseManifest, type Descriptor, type Platform } from '../../shared/media-types';
 import { isDigest } from '../../shared/digest';
 import { publishFile } from '../app/atomic';
+import type { RegistryStore } from '../registry/store';
 import { MAX_MANIFEST_VISITS } from './resolve';
 
 export interface ExportManifest {
@@ -32,6 +33,17 @@ export interface ManifestSource {
   manifest(digest: string): Promise<ExportManifest>;
   /** Manifests that refer to `digest` (signatures, SBOMs): included when asked. */
   referrers?(digest: string): Promise<string[]>;
+}
+
+/** A root's manifests and referrers from its repository in Berth's own registry. */
+export function storeManifestSource(store: Pick<RegistryStore, 'getManifest' | 'referrers'>, repository: string): ManifestSource {
+  return {
+    manifest: async (digest) => {
+      const found = await store.getManifest(repository, digest);
+      return { digest: found.digest, mediaType: found.mediaType, bytes: found.bytes };
+    },
+    referrers: async (digest) => (await store.referrers(repository, digest)).map((r) => r.digest),
+  };
 }
 
 /** Blob bytes by digest (content-addressed, so from anywhere in the store). */
