@@ -2,17 +2,8 @@
  * Settings against a real `berth serve` of its own (it moves the registry, so it does not share the
  * worker's server): a bad port is refused inline; a good one is saved and the registry answers there.
  */
-import { createServer } from 'node:net';
+import { freePort } from '../support/reference-registry';
 import { startBerth, test, expect } from './fixtures';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 
 test('the registry port is validated inline, saved, and the registry moves there', async ({ page }) => {
   const server = await startBerth();
