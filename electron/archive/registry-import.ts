@@ -335,8 +335,6 @@ export async function importIntoRegistry(store: RegistryStore, file: string, opt
     push.end(); // before the rollback: its own holds would keep the blobs it is about to discard
     await rollback(store, undo, sink.created).catch(() => {});
     throw err;
-  } finally {
-    push.end();
   }
 }
 
