@@ -144,10 +144,10 @@ function PreparedExportLink({ prepared }: { prepared: PreparedExport }) {
         onDragStart={(e) => {
           e.preventDefault(); // the main process starts a native drag of the file itself
           out.startDrag(prepared.id).then(
-            (env: { ok: boolean; error?: unknown }) => {
+            (env) => {
               if (!env.ok) toastError(env.error, 'Drag out');
             },
-            (err: unknown) => toastError(err, 'Drag out'),
+            (err) => toastError(err, 'Drag out'),
           );
         }}
       >
