@@ -35,6 +35,7 @@ const STORED_BLOCK = 65_535;
 export function storedGzipMember(data: Buffer): Buffer[] {
   // ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=4 (fastest) OS=3 (Unix), as zlib writes them.
   const parts: Buffer[] = [Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 4, 3])];
+  // `at === 0`: empty data still gets one (empty, final) block.
   for (let at = 0; at < data.length || at === 0; at += STORED_BLOCK) {
     const len = Math.min(STORED_BLOCK, data.length - at);
     const header = Buffer.alloc(5);
@@ -42,7 +43,6 @@ export function storedGzipMember(data: Buffer): Buffer[] {
     header.writeUInt16LE(len, 1);
     header.writeUInt16LE(~len & 0xffff, 3);
     parts.push(header, data.subarray(at, at + len));
-    if (data.length === 0) break;
   }
   const trailer = Buffer.alloc(8);
   trailer.writeUInt32LE(crc32(data), 0);
