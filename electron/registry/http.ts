@@ -268,21 +268,11 @@ export function createRegistryHandler({ store, log, loopbackOnly = false }: Regi
       case 'uploads': {
         if (method !== 'POST') throw notAllowed('POST');
         const name = decodeName(r.name);
-        const end = store.beginPush(name);
-        try {
-          return await startUpload(req, res, name, query);
-        } finally {
-          end();
-        }
+        return pushing(name, () => startUpload(req, res, name, query));
       }
       case 'upload': {
         const name = decodeName(r.name);
-        const end = store.beginPush(name);
-        try {
-          return await upload(req, res, name, decode(r.id, 'BLOB_UPLOAD_UNKNOWN', 'upload id'), query, method);
-        } finally {
-          end();
-        }
+        return pushing(name, () => upload(req, res, name, decode(r.id, 'BLOB_UPLOAD_UNKNOWN', 'upload id'), query, method));
       }
       case 'referrers': {
         if (method !== 'GET' && method !== 'HEAD') throw notAllowed('GET, HEAD');
@@ -295,6 +285,16 @@ export function createRegistryHandler({ store, log, loopbackOnly = false }: Regi
         if (artifactType) headers['OCI-Filters-Applied'] = 'artifactType';
         return send(res, 200, headers, JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests }));
       }
+    }
+  }
+
+  /** Runs an upload request with its repository marked as having a push in flight, so GC keeps its blobs. */
+  async function pushing(name: string, request: () => Promise<void>): Promise<void> {
+    const end = store.beginPush(name);
+    try {
+      await request();
+    } finally {
+      end();
     }
   }
 
