@@ -423,8 +423,8 @@ export function createRegistryHandler({ store, log, loopbackOnly = false }: Regi
           const body = hasBody(req) ? req : undefined;
           // Held from before the commit to the link: when the blob is already stored (an old, unreferenced
           // copy), a GC sweeping right now must not delete it between our commit finding it and our link.
+          // (The repository already counts as pushing: route() runs this request in pushing().)
           const push = store.startPush();
-          push.into(name);
           push.hold(digest);
           try {
             const done = await store.uploads.complete(name, id, digest, body, { range, length: body ? contentLength(req) : undefined });
