@@ -169,6 +169,7 @@ export class UploadSessions {
     });
   }
 
+  /** Runs inside exclusive(), which stamps the session's lastActivity when the request ends. */
   private async write(s: Session, source: BlobSource, signal?: AbortSignal): Promise<number> {
     const before = s.offset;
     let fh: FileHandle | undefined;
@@ -194,7 +195,6 @@ export class UploadSessions {
       throw err;
     } finally {
       if (writer && !writer.failed) s.offset = writer.position;
-      s.lastActivity = Date.now();
       await fh?.close().catch(() => undefined);
     }
     return s.offset - before;
