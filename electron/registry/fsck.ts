@@ -8,7 +8,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { Journal } from './journal';
+import { Journal, listLines } from './journal';
 import type { FsckProblem, FsckReport } from '../../shared/api/registry';
 import { isIndexRecord } from './repository-index';
 import type { RegistryStore } from './store';
@@ -116,7 +116,7 @@ export async function checkStore(store: RegistryStore, opts: FsckOptions = {}): 
   for (const copy of await store.journal.damagedCopies()) {
     const { damagedLines } = await new Journal(copy, isIndexRecord).replay().catch(() => ({ damagedLines: [] as number[] }));
     const n = damagedLines.length;
-    const lost = n ? `${n} record${n === 1 ? ' was' : 's were'} lost (line ${damagedLines.slice(0, 10).join(', ')}${n > 10 ? ', …' : ''})` : 'records may have been lost';
+    const lost = n ? `${n} record${n === 1 ? ' was' : 's were'} lost (line ${listLines(damagedLines)})` : 'records may have been lost';
     problems.push({
       kind: 'damaged-index',
       digest: basename(copy),

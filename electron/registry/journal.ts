@@ -28,6 +28,11 @@ export interface ReplayResult<R> {
   validBytes: number;
 }
 
+/** Line numbers for a message: the first ten, then "…" (a badly damaged journal has thousands). */
+export function listLines(lines: readonly number[]): string {
+  return `${lines.slice(0, 10).join(', ')}${lines.length > 10 ? ', …' : ''}`;
+}
+
 export class Journal<R> {
   private fh?: FileHandle;
   private size = 0;

@@ -22,7 +22,7 @@ import { ManifestError, formatPlatform, isIndexType, parseManifest, type Descrip
 import type { FsckReport, GcReport, RepositorySummary, StorageUsage } from '../../shared/api/registry';
 import { BlobFiles, type BlobSource, type WriteBlobOptions, type WrittenBlob } from './blobs';
 import { RegistryError } from './errors';
-import { Journal } from './journal';
+import { Journal, listLines } from './journal';
 import { Mutex } from './mutex';
 import { RepositoryIndex, isIndexRecord, type IndexRecord, type ManifestEntry, type Repository } from './repository-index';
 import { DEFAULT_UPLOAD_EXPIRY_MS, UploadSessions } from './uploads';
@@ -186,7 +186,7 @@ export class RegistryStore {
   }
 
   private async keepDamagedJournal(lines: number[]): Promise<string | undefined> {
-    const which = `line${lines.length === 1 ? '' : 's'} ${lines.slice(0, 10).join(', ')}${lines.length > 10 ? ', …' : ''}`;
+    const which = `line${lines.length === 1 ? '' : 's'} ${listLines(lines)}`;
     try {
       const copy = await this.journal.keepDamagedCopy();
       this.options.log?.(
