@@ -5,8 +5,7 @@
  */
 import type { JobSnapshot } from '../../shared/jobs';
 import { isFinished } from '../../shared/jobs';
-// Sizes, rates and durations read the same in the terminal as in the UI: one pure formatter (it belongs in
-// shared/; it lives with the UI for now).
+// Sizes, rates and durations read the same in the terminal as in the UI: one pure formatter in shared/.
 import { formatBytes, formatDuration } from '../../shared/format';
 
 /** One line describing a snapshot; `width` columns for the bar (0: no bar). */
