@@ -14,8 +14,10 @@ import { Readable, Writable, finished } from 'node:stream';
 import { parseDigest, type DigestAlgorithm } from '../../shared/digest';
 import { fsyncDir } from '../app/atomic';
 import { RegistryError, describeIoError } from './errors';
+import { DirectFileWriter, openDirectWriter } from './direct-writer';
+import { RequestBody } from './body-front';
 
-export type BlobSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array> | NodeJS.ReadableStream;
+export type BlobSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array> | NodeJS.ReadableStream | RequestBody;
 
 export interface WriteBlobOptions {
   expectedDigest?: string;
@@ -131,6 +133,17 @@ export class HashingFileWriter extends Writable {
   }
 }
 
+/** Either writer: both hash as bytes are accepted and share the contract described on HashingFileWriter. */
+export type BlobWriter = HashingFileWriter | DirectFileWriter;
+
+/**
+ * The writer for `path`, already open as `fh`, from byte `start`: direct I/O where the OS, the filesystem
+ * and the write allow it (see direct-writer.ts), the page cache otherwise.
+ */
+export async function openBlobWriter(path: string, fh: FileHandle, hash: Hash, start: number, opts: { expectedSize?: number; onBytes?: (total: number) => void } = {}): Promise<BlobWriter> {
+  return (await openDirectWriter(path, fh, hash, start, opts.expectedSize, opts.onBytes)) ?? new HashingFileWriter(fh, hash, start, opts.onBytes);
+}
+
 /**
  * Pipes a source into a sink; resolves when the sink has finished. Unlike stream.pipeline, when *our*
  * side fails (disk full) an HTTP request body is drained rather than destroyed, so the client still
@@ -138,7 +151,9 @@ export class HashingFileWriter extends Writable {
  * reading the rest of a 1 GiB archive to throw it away). A cut-off source destroys the sink.
  */
 export function pump(source: BlobSource, sink: Writable, signal?: AbortSignal): Promise<void> {
-  const readable = source instanceof Readable ? source : Readable.from(source as AsyncIterable<Uint8Array>, { objectMode: false });
+  if (source instanceof RequestBody && sink instanceof DirectFileWriter) return pumpDirect(source, sink, signal);
+  const body = source instanceof RequestBody ? source : undefined;
+  const readable = body ? body.stream() : source instanceof Readable ? source : Readable.from(source as AsyncIterable<Uint8Array>, { objectMode: false });
   return new Promise<void>((resolve, reject) => {
     let done = false;
     const settle = (err?: Error | null) => {
@@ -165,12 +180,50 @@ export function pump(source: BlobSource, sink: Writable, signal?: AbortSignal): 
     });
     sink.on('error', (err) => {
       readable.unpipe(sink);
-      if (readable instanceof IncomingMessage) readable.resume();
+      if (body) body.discard();
+      else if (readable instanceof IncomingMessage) readable.resume();
       else readable.destroy();
       settle(err);
     });
     sink.once('finish', () => settle());
     readable.pipe(sink);
+  });
+}
+
+/**
+ * A request body straight into a direct writer: each delivery is hashed and copied into the writer's
+ * slabs during the read callback, with no stream in between. Same outcomes as pump(): our disk failing
+ * drops the rest of the body (the client still gets the answer), a cut-off body destroys the writer.
+ */
+function pumpDirect(body: RequestBody, writer: DirectFileWriter, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let done = false;
+    const settle = (err?: Error) => {
+      if (done) return;
+      done = true;
+      signal?.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onAbort = () => {
+      const reason = signal?.reason instanceof Error ? signal.reason : Object.assign(new Error('The operation was aborted'), { name: 'AbortError' });
+      body.discard();
+      writer.destroy(reason);
+      settle(reason);
+    };
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    writer.on('error', (err) => {
+      body.discard();
+      settle(err);
+    });
+    writer.once('finish', () => settle());
+    writer.onRoom = () => body.resume();
+    body.attach(writer);
+    body.ended().then(
+      () => writer.end(),
+      (err: Error) => writer.destroy(err),
+    );
   });
 }
 
@@ -226,7 +279,7 @@ export class BlobFiles {
     let fh: FileHandle | undefined;
     try {
       fh = await open(tmp, 'w', 0o644);
-      const writer = new HashingFileWriter(fh, createHash(algorithm), 0, opts.onProgress);
+      const writer = await openBlobWriter(tmp, fh, createHash(algorithm), 0, { expectedSize: opts.expectedSize, onBytes: opts.onProgress });
       try {
         await pump(source, writer, opts.signal);
       } catch (err) {

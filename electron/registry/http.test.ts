@@ -529,8 +529,11 @@ describe('bad input table', () => {
   // used to send 3 × 8 MiB and hope: on this 2-core machine under load that took 1–5 s and now and then
   // hit the 5 s default timeout; the bytes never made the race any more certain.)
   it('the same blob uploaded by two clients at once → both 201, one copy stored', async () => {
-    const body = Buffer.alloc(1 << 20, 7);
+    // 5 MiB, so each first half fills at least one 2 MiB slab of the direct writer, which writes whole
+    // slabs only (direct-writer.ts): the file then shows that the registry has that upload in hand.
+    const body = Buffer.alloc(5 << 20, 7);
     const half = body.length / 2;
+    const inHand = 2 << 20;
     const d = sha256(body);
     const locA = await startSession('race/a');
     const locB = await startSession('race/b');
@@ -550,7 +553,7 @@ describe('bad input table', () => {
     for (const deadline = Date.now() + 20_000; ; ) {
       const sessions = await sizes(join(registry, 'uploads'), [locA, locB].map((l) => l.split('/').pop()!));
       const monolithic = await sizes(join(registry, 'tmp'), await readdir(join(registry, 'tmp')));
-      if ([...sessions, ...monolithic].filter((n) => n >= half).length === 3) break;
+      if ([...sessions, ...monolithic].filter((n) => n >= inHand).length === 3) break;
       if (Date.now() > deadline) throw new Error(`the registry did not receive the first halves: sessions ${sessions}, monolithic ${monolithic}`);
       await new Promise((r) => setTimeout(r, 10));
     }

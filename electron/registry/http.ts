@@ -11,7 +11,8 @@ import { isDigest, isRepositoryName } from '../../shared/digest';
 import { MediaType } from '../../shared/media-types';
 import { BerthError } from '../../shared/errors';
 import { RegistryError, type OciErrorCode } from './errors';
-import { MAX_MANIFEST_BYTES, checkDigest, checkRepositoryName, type RegistryStore } from './store';
+import { MAX_MANIFEST_BYTES, checkDigest, checkRepositoryName, type BlobSource, type RegistryStore } from './store';
+import { requestBody } from './body-front';
 import { parseContentRange } from './uploads';
 
 const API_VERSION = 'registry/2.0';
@@ -119,19 +120,30 @@ function sendError(res: ServerResponse, err: RegistryError, extra: Record<string
 
 /** A body we will not read must not be parsed as the next request on a kept-alive connection. */
 function closeIfUnread(req: IncomingMessage, res: ServerResponse): void {
-  if (!req.complete && !res.headersSent) res.setHeader('Connection', 'close');
+  const body = requestBody(req);
+  const unread = body ? !body.complete : !req.complete;
+  if (unread && !res.headersSent) res.setHeader('Connection', 'close');
 }
 
 const uploadRange = (offset: number) => `0-${Math.max(0, offset - 1)}`;
 
+/**
+ * Content-Length of the body. Through the front (body-front.ts) the body and its length travel beside the
+ * request, and the parser saw no framing headers; on a plain http.Server they are the request's own.
+ */
 function contentLength(req: IncomingMessage): number | undefined {
+  const body = requestBody(req);
+  if (body) return body.length;
   const v = req.headers['content-length'];
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v)) throw new RegistryError('SIZE_INVALID', 'The Content-Length header is not a number.');
   return Number(v);
 }
 
-const hasBody = (req: IncomingMessage) => (contentLength(req) ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+const hasBody = (req: IncomingMessage) => requestBody(req) !== undefined || (contentLength(req) ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+
+/** The body to read: the front's RequestBody, or the request itself on a plain http.Server. */
+const bodyOf = (req: IncomingMessage): BlobSource => requestBody(req) ?? req;
 
 /** Reads a manifest body, stopping at the size cap (413) instead of buffering whatever is sent. */
 async function readCapped(req: IncomingMessage, cap: number): Promise<Buffer> {
@@ -140,7 +152,7 @@ async function readCapped(req: IncomingMessage, cap: number): Promise<Buffer> {
   if (declared !== undefined && declared > cap) throw tooBig();
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
+  for await (const chunk of requestBody(req)?.stream() ?? req) {
     size += (chunk as Buffer).length;
     if (size > cap) throw tooBig();
     chunks.push(chunk as Buffer);
@@ -378,7 +390,7 @@ export function createRegistryHandler({ store, log, loopbackOnly = false }: Regi
     if (digest !== null && mount === null) {
       // Single-request (monolithic) upload: the body is the blob.
       checkDigest(digest);
-      const written = await store.writeBlob(req, { expectedDigest: digest, expectedSize: contentLength(req) });
+      const written = await store.writeBlob(bodyOf(req), { expectedDigest: digest, expectedSize: contentLength(req) });
       await store.linkBlob(name, written.digest);
       return send(res, 201, { Location: `/v2/${name}/blobs/${written.digest}`, 'Docker-Content-Digest': written.digest });
     }
@@ -411,7 +423,7 @@ export function createRegistryHandler({ store, log, loopbackOnly = false }: Regi
         case 'PATCH': {
           const range = parseRangeHeader();
           await store.uploads.status(name, id); // 404 before reading a byte of an unknown session
-          const { offset } = await store.uploads.append(name, id, req, { range, length: contentLength(req) });
+          const { offset } = await store.uploads.append(name, id, bodyOf(req), { range, length: contentLength(req) });
           return send(res, 202, { Location: location, Range: uploadRange(offset), 'Docker-Upload-UUID': id });
         }
         case 'PUT': {
@@ -420,7 +432,7 @@ export function createRegistryHandler({ store, log, loopbackOnly = false }: Regi
           checkDigest(digest);
           const range = parseRangeHeader();
           await store.uploads.status(name, id);
-          const body = hasBody(req) ? req : undefined;
+          const body = hasBody(req) ? bodyOf(req) : undefined;
           // Held from before the commit to the link: when the blob is already stored (an old, unreferenced
           // copy), a GC sweeping right now must not delete it between our commit finding it and our link.
           // (The repository already counts as pushing: route() runs this request in pushing().)

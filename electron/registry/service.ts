@@ -7,13 +7,15 @@
  * resolve to either; a port that is taken gives a clear error with a free port to try instead.
  */
 import { isLoopback } from '../app/loopback';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { Server as NetServer } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { RegistryStatus } from '../../shared/api/registry';
 import { BerthError } from '../../shared/errors';
 import type { EventBus } from '../app/events';
 import { createRegistryHandler } from './http';
+import { frontFor } from './body-front';
 import { dropIdleConnections } from './idle-connections';
 import { Mutex } from './mutex';
 import { RegistryStore } from './store';
@@ -43,7 +45,13 @@ function clientAddress(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-function listen(server: Server, host: string, port: number): Promise<number> {
+/** One listening address: the front accepts and reads (body-front.ts), the http.Server parses heads and answers. */
+interface Listener {
+  front: NetServer;
+  http: HttpServer;
+}
+
+function listen(server: NetServer, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => {
       server.off('listening', onListening);
@@ -60,12 +68,12 @@ function listen(server: Server, host: string, port: number): Promise<number> {
   });
 }
 
-function closeServer(server: Server): Promise<void> {
+function closeListener({ front, http }: Listener): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
+    front.close(() => resolve());
     // Idle keep-alive sockets would hold close() open; in-flight requests get a moment to finish.
-    server.closeIdleConnections();
-    setTimeout(() => server.closeAllConnections(), 2000).unref();
+    http.close(); // never listened itself: this closes idle connections and stops its timeout checks
+    setTimeout(() => http.closeAllConnections(), 2000).unref();
   });
 }
 
@@ -113,7 +121,7 @@ export class RegistryService {
   readonly store: RegistryStore;
   private host = DEFAULT_HOST;
   private port = DEFAULT_PORT;
-  private servers: Server[] = [];
+  private servers: Listener[] = [];
   private boundPort?: number;
   private lastError?: { error: string; suggestedPort?: number };
   private sweepTimer?: NodeJS.Timeout;
@@ -159,21 +167,24 @@ export class RegistryService {
       if (this.servers.length > 0) return;
       await this.store.open();
       const handler = createRegistryHandler({ store: this.store, log: this.options.log, loopbackOnly: isLoopback(this.host) });
-      const make = () => {
-        const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 }, (req, res) => void handler(req, res));
+      const make = (): Listener => {
+        const http = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 }, (req, res) => void handler(req, res));
         // Multi-GB uploads take longer than any fixed timeout; idle sockets are reaped by keepAliveTimeout.
-        server.requestTimeout = 0;
+        http.requestTimeout = 0;
         // …but a connection that sends and receives nothing for 10 minutes is a client that vanished.
-        this.stopWatching.push(dropIdleConnections(server, IDLE_CONNECTION_MS));
-        server.on('clientError', answerClientError);
-        return server;
+        this.stopWatching.push(dropIdleConnections(http, IDLE_CONNECTION_MS));
+        http.on('clientError', answerClientError);
+        const front = frontFor(http);
+        // The http.Server never listens itself; its connection tracking (timeouts, closeIdleConnections) starts on 'listening'.
+        front.once('listening', () => http.emit('listening'));
+        return { front, http };
       };
       const primary = make();
       // 'localhost' may resolve to ::1 first; bind the IPv4 loopback explicitly and add ::1 below.
       const bindHost = this.host === 'localhost' ? '127.0.0.1' : this.host;
       let port: number;
       try {
-        port = await listen(primary, bindHost, this.port);
+        port = await listen(primary.front, bindHost, this.port);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'EADDRINUSE' || code === 'EACCES') {
@@ -193,7 +204,7 @@ export class RegistryService {
       if (this.host === '127.0.0.1' || this.host === 'localhost') {
         const v6 = make();
         try {
-          await listen(v6, '::1', port);
+          await listen(v6.front, '::1', port);
           this.servers.push(v6);
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
@@ -221,7 +232,7 @@ export class RegistryService {
       this.servers = [];
       for (const stop of this.stopWatching.splice(0)) stop();
       this.boundPort = undefined;
-      await Promise.all(servers.map(closeServer));
+      await Promise.all(servers.map(closeListener));
       if (servers.length > 0) this.publishStatus();
     });
   }

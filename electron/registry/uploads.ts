@@ -12,7 +12,7 @@ import { mkdir, open, readFile, readdir, rm, stat, type FileHandle } from 'node:
 import { join } from 'node:path';
 import { parseDigest } from '../../shared/digest';
 import { writeFileAtomic } from '../app/atomic';
-import { HashingFileWriter, READ_CHUNK, pump, type BlobSource, type BlobFiles } from './blobs';
+import { READ_CHUNK, openBlobWriter, pump, type BlobSource, type BlobFiles, type BlobWriter } from './blobs';
 import { RegistryError, describeIoError } from './errors';
 import { Mutex } from './mutex';
 
@@ -163,22 +163,22 @@ export class UploadSessions {
       if (opts.range && opts.range.start !== s.offset) {
         throw new RegistryError('RANGE_INVALID', `The chunk starts at byte ${opts.range.start} but the upload has ${s.offset} bytes; send the chunk that starts at ${s.offset}.`, { offset: s.offset });
       }
-      const written = await this.write(s, source, opts.signal);
+      const written = await this.write(s, source, opts);
       checkLength(written, opts, s.offset);
       return { offset: s.offset };
     });
   }
 
   /** Runs inside exclusive(), which stamps the session's lastActivity when the request ends. */
-  private async write(s: Session, source: BlobSource, signal?: AbortSignal): Promise<number> {
+  private async write(s: Session, source: BlobSource, opts: AppendOptions): Promise<number> {
     const before = s.offset;
     let fh: FileHandle | undefined;
-    let writer: HashingFileWriter | undefined;
+    let writer: BlobWriter | undefined;
     try {
       fh = await open(this.dataPath(s.id), 'r+');
-      writer = new HashingFileWriter(fh, s.hash, s.offset);
+      writer = await openBlobWriter(this.dataPath(s.id), fh, s.hash, s.offset, { expectedSize: opts.length });
       try {
-        await pump(source, writer, signal);
+        await pump(source, writer, opts.signal);
       } finally {
         await writer.settled();
       }
@@ -213,7 +213,7 @@ export class UploadSessions {
       if (opts.range && opts.range.start !== s.offset) {
         throw new RegistryError('RANGE_INVALID', `The chunk starts at byte ${opts.range.start} but the upload has ${s.offset} bytes.`, { offset: s.offset });
       }
-      if (source) checkLength(await this.write(s, source, opts.signal), opts, s.offset);
+      if (source) checkLength(await this.write(s, source, opts), opts, s.offset);
       let actual: string;
       if (parsed.algorithm === 'sha256') actual = `sha256:${s.hash.copy().digest('hex')}`;
       else {
