@@ -154,23 +154,11 @@ export function pump(source: BlobSource, sink: Writable, signal?: AbortSignal): 
   if (source instanceof RequestBody && sink instanceof DirectFileWriter) return pumpDirect(source, sink, signal);
   const body = source instanceof RequestBody ? source : undefined;
   const readable = body ? body.stream() : source instanceof Readable ? source : Readable.from(source as AsyncIterable<Uint8Array>, { objectMode: false });
-  return new Promise<void>((resolve, reject) => {
-    let done = false;
-    const settle = (err?: Error | null) => {
-      if (done) return;
-      done = true;
-      signal?.removeEventListener('abort', onAbort);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onAbort = () => {
-      const reason = signal?.reason instanceof Error ? signal.reason : Object.assign(new Error('The operation was aborted'), { name: 'AbortError' });
-      readable.destroy(reason);
-      sink.destroy(reason);
-      settle(reason);
-    };
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
+  const stop = (reason: Error) => {
+    readable.destroy(reason);
+    sink.destroy(reason);
+  };
+  return settledOnce(signal, stop, (settle) => {
     // The finished() listener stays attached: it also absorbs a late 'error' from a destroyed source.
     finished(readable, (err) => {
       if (err) {
@@ -196,23 +184,11 @@ export function pump(source: BlobSource, sink: Writable, signal?: AbortSignal): 
  * drops the rest of the body (the client still gets the answer), a cut-off body destroys the writer.
  */
 function pumpDirect(body: RequestBody, writer: DirectFileWriter, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    let done = false;
-    const settle = (err?: Error) => {
-      if (done) return;
-      done = true;
-      signal?.removeEventListener('abort', onAbort);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onAbort = () => {
-      const reason = signal?.reason instanceof Error ? signal.reason : Object.assign(new Error('The operation was aborted'), { name: 'AbortError' });
-      body.discard();
-      writer.destroy(reason);
-      settle(reason);
-    };
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
+  const stop = (reason: Error) => {
+    body.discard();
+    writer.destroy(reason);
+  };
+  return settledOnce(signal, stop, (settle) => {
     writer.on('error', (err) => {
       body.discard();
       settle(err);
@@ -224,6 +200,28 @@ function pumpDirect(body: RequestBody, writer: DirectFileWriter, signal?: AbortS
       () => writer.end(),
       (err: Error) => writer.destroy(err),
     );
+  });
+}
+
+/** A promise that `start` settles at most once, and that an abort of `signal` settles after calling `stop`. */
+function settledOnce(signal: AbortSignal | undefined, stop: (reason: Error) => void, start: (settle: (err?: Error | null) => void) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let done = false;
+    const settle = (err?: Error | null) => {
+      if (done) return;
+      done = true;
+      signal?.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onAbort = () => {
+      const reason = signal?.reason instanceof Error ? signal.reason : Object.assign(new Error('The operation was aborted'), { name: 'AbortError' });
+      stop(reason);
+      settle(reason);
+    };
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    start(settle);
   });
 }
 
