@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RegistryStore } from '../registry/store';
-import { digestOf, writeDocker25Archive, writeDockerArchive, writeRawTar, type FixtureImage } from '../../tests/fixtures/archives';
+import { digestOf, layerTar, writeDocker25Archive, writeDockerArchive, writeRawTar, type FixtureImage } from '../../tests/fixtures/archives';
+import { gzipSync } from 'node:zlib';
 import { importIntoRegistry } from './registry-import';
 import { previewArchive } from './preview';
 
@@ -68,6 +69,28 @@ describe('importIntoRegistry', () => {
     const head: Buffer = await new Promise((res) => layer.stream.once('data', (c) => (layer.stream.destroy(), res(c as Buffer))));
     expect([head[0], head[1]]).toEqual([0x1f, 0x8b]);
     expect(result.images[0].digest).toBe((await store.statManifest('zipped', '1')).digest);
+  });
+
+  it('with --gzip, a legacy layer.tar that is already gzip is stored as it is, not gzipped twice', async () => {
+    // Old `docker save` tools and hand-made archives: <id>/layer.tar holding gzip bytes.
+    const chunks: Buffer[] = [];
+    for await (const c of layerTar([{ name: 'hello.txt', content: 'hello\n' }])) chunks.push(c);
+    const tar = Buffer.concat(chunks);
+    const zipped = gzipSync(tar);
+    const config = JSON.stringify({ os: 'linux', architecture: 'amd64', rootfs: { type: 'layers', diff_ids: [digestOf(tar)] } });
+    const cfg = `${digestOf(config).slice(7)}.json`;
+    const path = join(dir, `gg${n}.tar`);
+    await writeRawTar(path, [
+      { name: 'l/layer.tar', content: zipped },
+      { name: cfg, content: config },
+      { name: 'manifest.json', content: JSON.stringify([{ Config: cfg, RepoTags: ['gz:1'], Layers: ['l/layer.tar'] }]) },
+    ]);
+    const plain = await importIntoRegistry(store, path, { repository: 'as-is', tags: ['1'] });
+    const result = await importIntoRegistry(store, path, { repository: 'zipped', tags: ['1'], compress: true });
+    const doc = JSON.parse((await store.getManifest('zipped', '1')).bytes.toString());
+    expect(doc.layers).toEqual([{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', digest: digestOf(zipped), size: zipped.length }]);
+    // The very bytes of the archive: the same manifest as an import without --gzip.
+    expect(result.images[0].digest).toBe(plain.images[0].digest);
   });
 
   it('leaves nothing behind when the archive turns out bad after its layers were written', async () => {

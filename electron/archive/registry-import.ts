@@ -84,11 +84,20 @@ export class RegistrySink implements BlobSink {
       return gzipped ? { digest: info.digest, size: info.size, gzipped } : { digest: info.digest, size: info.size, diffId: info.digest, gzipped: false };
     }
     row?.status('writing');
-    const gzip = info.layer && this.options.compress === true;
+    // Look at the first bytes before choosing: a legacy layer.tar may be gzip already, and is then kept
+    // as it is (gzipping it again would give a layer no image names).
+    const chunks = body[Symbol.asyncIterator]();
+    const first = await chunks.next();
+    const head = first.done ? undefined : first.value;
+    const gzip = info.layer && this.options.compress === true && !(head && startsGzip(head));
     let done = 0;
     let came: boolean | undefined; // the archive's own bytes are gzip
     const counted = async function* () {
-      for await (const chunk of body) {
+      const all = async function* () {
+        if (head) yield head;
+        for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+      };
+      for await (const chunk of all()) {
         came ??= startsGzip(chunk);
         done += chunk.length;
         row?.progress(done);
