@@ -14,6 +14,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ParallelGzip } from './parallel-gzip';
 import { explainRepositoryName, isRepositoryName, isTag } from '../../shared/digest';
+import { formatBytes } from '../../shared/format';
 import { BerthError } from '../../shared/errors';
 import type { ArchiveImportResult } from '../../shared/api/archive';
 import type { PushInFlight, RegistryStore } from '../registry/store';
@@ -183,13 +184,6 @@ export async function ensureFreeSpace(dir: string, bytes: number, what: string):
 export async function checkFreeSpace(dir: string, file: string): Promise<void> {
   await ensureFreeSpace(dir, (await stat(file)).size, 'The archive');
 }
-
-export const formatBytes = (n: number): string => {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  for (; n >= 1024 && i < units.length - 1; i++) n /= 1024;
-  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
-};
 
 interface Placement {
   image: ResolvedImage;

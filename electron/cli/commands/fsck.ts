@@ -4,7 +4,7 @@ import type { FsckReport } from '../../../shared/api/registry';
 import { BerthError } from '../../../shared/errors';
 import type { Command } from '../command';
 import { jobExitCode, runArchiveJob } from './archive-job';
-import { formatBytes } from './gc';
+import { formatBytes } from '../../../shared/format';
 
 export const fsckCommand: Command = {
   name: 'fsck',

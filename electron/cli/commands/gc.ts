@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import type { GcReport } from '../../../shared/api/registry';
 import { BerthError } from '../../../shared/errors';
+import { formatBytes } from '../../../shared/format';
 import type { Command } from '../command';
 import { jobExitCode, runArchiveJob } from './archive-job';
 
@@ -11,18 +12,6 @@ export function parseDuration(text: string): number {
   if (!m) throw new BerthError('INVALID_INPUT', `Cannot read "${text}" as a duration: use e.g. 0, 90s, 15m, 1h or 2d.`);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd'];
   return Math.round(Number(m[1]) * unit);
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
 }
 
 export const gcCommand: Command = {
