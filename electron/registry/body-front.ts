@@ -268,7 +268,33 @@ class FrontConnection {
   /** The body of the head just handed to the parser, until the 'request' for it claims it. */
   unclaimed?: RequestBody;
 
-  constructor(readonly socket: Socket) {}
+  readonly socket: Socket;
+  /** Reading goes on (the socket's own resume(), which the constructor wraps for Node's calls). */
+  private readonly readOn: () => void;
+
+  constructor(handle: object) {
+    sharedReadBuffer ??= Buffer.allocUnsafeSlow(MAX_DELIVERY);
+    this.socket = new Socket({
+      handle,
+      allowHalfOpen: true,
+      readable: true,
+      writable: true,
+      onread: { buffer: sharedReadBuffer, callback: (n: number, buf: Uint8Array) => this.onRead((buf as Buffer).subarray(0, n)) },
+    } as ConstructorParameters<typeof Socket>[0] & { handle: unknown });
+    // Node pauses and resumes the socket itself around pipelined responses: when it resumes, what we
+    // stashed meanwhile goes first. Our own resuming uses the plain method.
+    const plainResume = this.socket.resume.bind(this.socket);
+    this.readOn = () => void plainResume();
+    this.socket.resume = () => {
+      plainResume();
+      if (this.stash.length > 0) queueMicrotask(() => this.resume());
+      return this.socket;
+    };
+    this.socket.on('end', () => this.ended());
+    this.socket.once('close', () => this.closed());
+    // Keep Node's parser from taking the socket over in C++; it gets heads through 'data' instead.
+    (handle as { _consumed?: boolean })._consumed = true;
+  }
 
   /** The onread callback: false stops reading (until resume). */
   onRead(view: Buffer): boolean {
@@ -305,7 +331,12 @@ class FrontConnection {
       }
     }
     if (this.endAfterStash) this.ended();
-    this.socket.resume();
+    // While Node holds the socket paused, it resumes it itself (and that replays the stash: see the constructor).
+    if (!this.nodePaused()) this.readOn();
+  }
+
+  private nodePaused(): boolean {
+    return (this.socket as unknown as SocketInternals)._paused === true;
   }
 
   /** consume(), marked busy; a resume asked for meanwhile runs once it returns. */
@@ -337,12 +368,7 @@ class FrontConnection {
         return undefined;
       }
       if (this.mode === 'head') {
-        if ((this.socket as unknown as SocketInternals)._paused) {
-          // Node paused the socket (too many pipelined answers queued). Pause the stream too, so that
-          // Node's resume() is an event we see ('resume'), whatever we resumed meanwhile for a body.
-          this.socket.pause();
-          return v;
-        }
+        if (this.nodePaused()) return v; // Node paused the socket (too many pipelined answers queued)
         v = this.takeHead(v);
         continue;
       }
@@ -496,29 +522,17 @@ export function frontFor(http: HttpServer): NetServer {
   front.on('connection', (accepted: Socket) => {
     const internals = accepted as unknown as SocketInternals;
     const handle = internals._handle;
-    if (!handle) return accepted.destroy();
-    internals._handle = null; // the handle moves to the socket below; `accepted` stays as the server's count of it
-    let conn: FrontConnection | undefined;
-    sharedReadBuffer ??= Buffer.allocUnsafeSlow(MAX_DELIVERY);
-    const socket = new Socket({
-      handle,
-      allowHalfOpen: true,
-      readable: true,
-      writable: true,
-      onread: { buffer: sharedReadBuffer, callback: (n: number, buf: Uint8Array) => conn!.onRead((buf as Buffer).subarray(0, n)) },
-    } as ConstructorParameters<typeof Socket>[0] & { handle: unknown });
-    conn = new FrontConnection(socket);
-    connections.set(socket, conn);
-    // Node pauses and resumes the socket itself around pipelined responses; what we stashed meanwhile goes first.
-    socket.on('resume', () => conn!.resume());
-    socket.once('close', () => {
-      conn!.closed();
-      accepted.destroy();
-    });
-    socket.on('end', () => conn!.ended());
-    // Keep Node's parser from taking the socket over in C++; it gets heads through 'data' instead.
-    (handle as { _consumed?: boolean })._consumed = true;
-    http.emit('connection', socket);
+    if (!handle || typeof (handle as { readStart?: unknown }).readStart !== 'function') {
+      // Not the net.Socket we know (a future Node?): plain Node reads this one, bodies and all.
+      http.emit('connection', accepted);
+      accepted.resume();
+      return;
+    }
+    internals._handle = null; // the handle moves to the connection's socket; `accepted` stays as the server's count of it
+    const conn = new FrontConnection(handle);
+    connections.set(conn.socket, conn);
+    conn.socket.once('close', () => accepted.destroy());
+    http.emit('connection', conn.socket);
   });
   return front;
 }

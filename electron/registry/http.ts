@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendFileRange } from './send-file';
-import { isLoopback } from '../app/loopback';
+import { isLoopback } from '../../shared/loopback';
 import { isDigest, isRepositoryName } from '../../shared/digest';
 import { MediaType } from '../../shared/media-types';
 import { BerthError } from '../../shared/errors';

@@ -6,7 +6,7 @@
  * Binding: 127.0.0.1 also binds ::1 on the same port when the machine has IPv6, because `localhost` may
  * resolve to either; a port that is taken gives a clear error with a free port to try instead.
  */
-import { isLoopback } from '../app/loopback';
+import { isLoopback } from '../../shared/loopback';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { Server as NetServer } from 'node:net';
 import { join } from 'node:path';

@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
-import { isLoopback } from '../app/loopback';
+import { isLoopback } from '../../shared/loopback';
 import { tokenParam } from '../../shared/bridge';
 
 export function newToken(): string {

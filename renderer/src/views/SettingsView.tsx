@@ -7,6 +7,7 @@ import { asBerthError } from '../api';
 import { useApp } from '../store/app';
 import { useRegistry } from '../store/registry';
 import { toastOk } from '../store/toasts';
+import { isLoopback } from '../../../shared/loopback';
 
 export function SettingsView() {
   const { info, settings, error } = useApp();
@@ -35,7 +36,7 @@ function RegistrySettingsForm({ saved }: { saved: Settings }) {
   const portNum = Number(port);
   const portProblem = !/^\d+$/.test(port) || portNum < 1 || portNum > 65535 ? 'A port is a number from 1 to 65535.' : undefined;
   const hostProblem = host.trim() === '' ? 'Enter an address to listen on, e.g. 127.0.0.1.' : undefined;
-  const exposed = host.trim() !== '' && !['127.0.0.1', 'localhost', '::1'].includes(host.trim());
+  const exposed = host.trim() !== '' && !isLoopback(host);
   const dirty = host !== saved.registry.host || portNum !== saved.registry.port || autoStart !== saved.registry.autoStart;
 
   return (
