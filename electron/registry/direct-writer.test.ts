@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ALIGN, DirectFileWriter, directIoAvailable, openDirect, openDirectWriter, takeSlabs, type SlabSet } from './direct-writer';
+import { ALIGN, CACHED_HEAD, DirectFileWriter, directIoAvailable, openDirect, openDirectWriter, takeSlabs, type SlabSet } from './direct-writer';
 
 let dir: string;
 beforeEach(async () => {
@@ -18,12 +18,12 @@ afterEach(async () => {
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** Writes `data` in pieces of `piece` bytes, either through write() or through accept(). */
-async function writeThrough(path: string, data: Buffer, piece: number, how: 'write' | 'accept', slabs?: SlabSet): Promise<{ writer: DirectFileWriter; file: Buffer }> {
+async function writeThrough(path: string, data: Buffer, piece: number, how: 'write' | 'accept', slabs?: SlabSet, cachedHead = 0): Promise<{ writer: DirectFileWriter; file: Buffer }> {
   const fh = await open(path, 'w');
   const direct = await openDirect(path);
   const set = slabs ?? takeSlabs();
   if (!direct || !set) throw new Error('no direct I/O here');
-  const writer = new DirectFileWriter(fh, direct, set, createHash('sha256'), 0);
+  const writer = new DirectFileWriter(fh, direct, set, createHash('sha256'), 0, undefined, cachedHead);
   const pieces = Array.from({ length: Math.ceil(data.length / piece) }, (_, i) => data.subarray(i * piece, (i + 1) * piece));
   if (how === 'write') await pipeline(Readable.from(pieces), writer);
   else {
@@ -52,6 +52,14 @@ describe.skipIf(!directIoAvailable)('DirectFileWriter', () => {
       }
     });
   }
+
+  it('keeps the first bytes of a blob in the page cache (a pull right after the push reads memory), the rest direct', async () => {
+    const data = randomBytes((6 << 20) + 100);
+    const { writer, file } = await writeThrough(join(dir, 'head'), data, 65_536, 'accept', undefined, 4 << 20);
+    expect(sha(file)).toBe(sha(data));
+    // Bytes before 4 MiB through the cache; from 4 MiB on direct, but for the partial last block.
+    expect(writer.directBytes).toBe(2 << 20);
+  });
 
   it('falls back to ordinary writes when the kernel refuses a direct one (unaligned buffers → EINVAL)', async () => {
     // Slabs from Node's heap are not aligned: O_DIRECT writes fail with EINVAL, the writer goes on without it.
@@ -86,6 +94,7 @@ describe.skipIf(!directIoAvailable)('DirectFileWriter', () => {
     const fh = await open(path, 'w');
     expect(await openDirectWriter(path, fh, createHash('sha256'), 10)).toBeUndefined();
     expect(await openDirectWriter(path, fh, createHash('sha256'), 0, 1000)).toBeUndefined();
+    expect(await openDirectWriter(path, fh, createHash('sha256'), 0, CACHED_HEAD)).toBeUndefined();
     await fh.close();
   });
 

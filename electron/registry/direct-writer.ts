@@ -28,6 +28,12 @@ export const ALIGN = 4096;
 /** One buffer; a write carries up to SLABS_PER_WRITER - 1 of them while the last one fills. */
 const SLAB = 2 << 20;
 const SLABS_PER_WRITER = 4;
+/**
+ * The first bytes of every blob still go through the page cache: a layer pushed is often pulled right
+ * away (a local cluster, a test job), and a blob the kernel holds is served from memory instead of the
+ * disk. Past this, the copy costs more than the cache is worth. A multiple of SLAB.
+ */
+export const CACHED_HEAD = 64 << 20;
 /** Uploads written directly at once; more fall back to ordinary writes (memory stays bounded: 8 × 8 MiB). */
 const MAX_WRITERS = 8;
 
@@ -113,6 +119,8 @@ export class DirectFileWriter extends Writable implements BodySink {
   directBytes = 0;
   /** Cleared when the kernel refuses a direct write (EINVAL): the rest goes through the page cache. */
   private directOk = true;
+  /** File offset from which writes go direct (before it: the cached head). */
+  private readonly directFrom: number;
 
   constructor(
     private readonly fh: FileHandle,
@@ -122,11 +130,13 @@ export class DirectFileWriter extends Writable implements BodySink {
     readonly hash: Hash,
     start: number,
     private readonly onBytes?: (total: number) => void,
+    cachedHead = CACHED_HEAD,
   ) {
     super({ highWaterMark: 1 << 20 });
     if (start % ALIGN !== 0) throw new Error('DirectFileWriter must start at an aligned offset');
     this.position = start;
     this.fileAt = start;
+    this.directFrom = start + cachedHead;
     this.free = [...slabs.slabs];
   }
 
@@ -227,27 +237,36 @@ export class DirectFileWriter extends Writable implements BodySink {
   }
 
   /**
-   * Whole blocks go direct; a partial last block (only at the end of a request) goes through the page
-   * cache. A direct write refused with EINVAL is retried through the page cache, and so is the rest.
+   * The cached head goes through the page cache; past it whole blocks go direct and a partial last block
+   * (only at the end of a request) through the page cache. A direct write refused with EINVAL is retried
+   * through the page cache, and so is the rest.
    */
   private async writeBatch(batch: Array<{ slab: Buffer; length: number }>, at: number): Promise<void> {
-    const buffers = batch.map((b) => b.slab.subarray(0, b.length));
+    let buffers = batch.map((b) => b.slab.subarray(0, b.length));
     let length = 0;
     for (const b of buffers) length += b.length;
+    if (!this.directOk || at < this.directFrom) {
+      // The cached head (or no O_DIRECT any more): through the page cache, up to where direct writes begin.
+      const cached = this.directOk ? Math.min(length, this.directFrom - at) : length;
+      await writevAll(this.fh.fd, sliceBuffers(buffers, 0, cached), at);
+      if (cached === length) return;
+      buffers = sliceBuffers(buffers, cached, length);
+      at += cached;
+      length -= cached;
+    }
     const aligned = length - (length % ALIGN);
-    if (this.directOk && aligned > 0) {
+    if (aligned > 0) {
       try {
-        const head = sliceBuffers(buffers, 0, aligned);
-        await writevAll(this.direct.fd, head, at);
+        await writevAll(this.direct.fd, sliceBuffers(buffers, 0, aligned), at);
         this.directBytes += aligned;
-        if (aligned < length) await writevAll(this.fh.fd, sliceBuffers(buffers, aligned, length), at + aligned);
-        return;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
         this.directOk = false;
+        await writevAll(this.fh.fd, buffers, at);
+        return;
       }
     }
-    await writevAll(this.fh.fd, buffers, at);
+    if (aligned < length) await writevAll(this.fh.fd, sliceBuffers(buffers, aligned, length), at + aligned);
   }
 
   override _final(cb: (err?: Error | null) => void): void {
@@ -328,13 +347,13 @@ async function writevAll(fd: number, buffers: Buffer[], at: number): Promise<voi
   }
 }
 
-/** Below this a blob is written the ordinary way: a handful of blocks gain nothing from O_DIRECT. */
-const DIRECT_MIN_SIZE = 1 << 20;
+/** A blob known to fit in the cached head is written the ordinary way from the start (no slabs taken). */
+const DIRECT_MIN_SIZE = CACHED_HEAD + 1;
 
 /**
  * A DirectFileWriter for `path` (already open as `fh`) from byte `start`, or undefined when this write
- * cannot or should not go direct: an unaligned start (a resumed upload), a small blob, no O_DIRECT here,
- * or every slab set busy.
+ * cannot or should not go direct: an unaligned start (a resumed upload), a blob that fits in the cached
+ * head, no O_DIRECT here, or every slab set busy.
  */
 export async function openDirectWriter(path: string, fh: FileHandle, hash: Hash, start: number, expectedSize?: number, onBytes?: (total: number) => void): Promise<DirectFileWriter | undefined> {
   if (!directIoAvailable || start % ALIGN !== 0 || (expectedSize !== undefined && expectedSize < DIRECT_MIN_SIZE)) return undefined;
