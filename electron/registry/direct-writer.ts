@@ -7,7 +7,9 @@
  * freshly allocated cache pages (about 1 s of system CPU per GiB on the 2-core VM we measure on, up to 4 s
  * when those pages are cold in the hypervisor), then writes them back. With O_DIRECT the device reads our
  * buffers directly and the copy, the page allocation and the write-back bookkeeping disappear; the
- * closing fdatasync only has metadata left. Databases make the same trade for the same reason.
+ * closing fdatasync only has metadata left. Databases make the same trade for the same reason. The first
+ * CACHED_HEAD bytes of a blob still go through the cache, so a layer pulled right after its push is
+ * served from memory.
  *
  * O_DIRECT needs the buffer address, the file offset and the length aligned to the device's logical
  * block. Buffers come from a WebAssembly.Memory, whose base is page-aligned (Node's own Buffers are not:
