@@ -364,7 +364,9 @@ export class BlobFiles {
         let names: string[];
         try {
           names = await readdir(join(algDir, prefix));
-        } catch {
+        } catch (err) {
+          // A file where a prefix folder belongs is not a blob either; fsck reports it.
+          if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') yield { digest: join(algorithm, prefix), size: -1, mtimeMs: 0 };
           continue;
         }
         for (const hex of names.sort()) {
