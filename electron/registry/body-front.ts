@@ -19,7 +19,7 @@
 import { Readable } from 'node:stream';
 import { Server as NetServer, Socket } from 'node:net';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
-import { RegistryError } from './errors';
+import { RegistryError, closingErrorResponse } from './errors';
 
 /** The shared read buffer: the most a single delivery to a RequestBody can carry. */
 export const MAX_DELIVERY = 1 << 20;
@@ -470,10 +470,7 @@ class FrontConnection {
   /** A framing error: answer in the registry's words and close (the byte stream cannot be trusted). */
   private refuse(message: string): void {
     this.mode = 'closed';
-    const body = JSON.stringify({ errors: [{ code: 'UNSUPPORTED', message, detail: {} }] });
-    this.socket.end(
-      `HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json\r\nDocker-Distribution-API-Version: registry/2.0\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    );
+    this.socket.end(closingErrorResponse('400 Bad Request', 'UNSUPPORTED', message));
   }
 
   /**

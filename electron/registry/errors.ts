@@ -72,3 +72,12 @@ export function describeIoError(err: unknown, what: string): RegistryError {
     (err as Error)?.message ?? String(err);
   return new RegistryError('INTERNAL', `Could not ${what}: ${why}.`, code ? { errno: code } : undefined);
 }
+
+/**
+ * A whole HTTP response carrying one OCI error, then the end of the connection: for errors found below
+ * the request handler (a malformed request or body), where no ServerResponse exists to answer with.
+ */
+export function closingErrorResponse(status: string, code: OciErrorCode, message: string): string {
+  const body = JSON.stringify({ errors: [{ code, message, detail: {} }] });
+  return `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: application/json\r\nDocker-Distribution-API-Version: registry/2.0\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}

@@ -18,6 +18,7 @@ import { createRegistryHandler } from './http';
 import { frontFor } from './body-front';
 import { dropIdleConnections } from './idle-connections';
 import { Mutex } from './mutex';
+import { closingErrorResponse } from './errors';
 import { RegistryStore } from './store';
 import { DEFAULT_UPLOAD_EXPIRY_MS } from './uploads';
 
@@ -90,10 +91,7 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
   const code = err.code === 'HPE_INVALID_EOF_STATE' ? 'SIZE_INVALID' : 'UNSUPPORTED';
   const message = err.code === 'HPE_INVALID_EOF_STATE' ? 'The request body ended before its Content-Length.' : `Malformed HTTP request (${err.code ?? err.message}).`;
-  const body = JSON.stringify({ errors: [{ code, message, detail: {} }] });
-  socket.end(
-    `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: application/json\r\nDocker-Distribution-API-Version: registry/2.0\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
+  socket.end(closingErrorResponse(status, code, message));
 }
 
 /** A port the OS says is free on `host` now (a suggestion: it could be taken again before use). */
