@@ -75,7 +75,6 @@ beforeEach(async () => {
   });
   front = frontFor(http);
   await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
-  http.emit('listening');
   port = (front.address() as { port: number }).port;
 });
 

@@ -505,6 +505,8 @@ class FrontConnection {
  */
 export function frontFor(http: HttpServer): NetServer {
   const front = new NetServer({ pauseOnConnect: true, noDelay: true, allowHalfOpen: true });
+  // The http.Server never listens itself; its connection tracking (timeouts, closeIdleConnections) starts on 'listening'.
+  front.on('listening', () => http.emit('listening'));
   // A client that half-closes in the middle of a body still reads our answer (SIZE_INVALID, see ended()).
   (http as HttpServer & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   // First in line, before the registry's handler looks for the body.

@@ -172,10 +172,7 @@ export class RegistryService {
         // …but a connection that sends and receives nothing for 10 minutes is a client that vanished.
         this.stopWatching.push(dropIdleConnections(http, IDLE_CONNECTION_MS));
         http.on('clientError', answerClientError);
-        const front = frontFor(http);
-        // The http.Server never listens itself; its connection tracking (timeouts, closeIdleConnections) starts on 'listening'.
-        front.once('listening', () => http.emit('listening'));
-        return { front, http };
+        return { front: frontFor(http), http };
       };
       const primary = make();
       // 'localhost' may resolve to ::1 first; bind the IPv4 loopback explicitly and add ::1 below.
