@@ -63,8 +63,6 @@ export class RequestBody {
   private sink?: BodySink;
   private out?: Readable;
   private dropping = false;
-  /** attach() or stream() was called: someone reads this body. */
-  private consumed = false;
   private waiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
 
   constructor(
@@ -107,7 +105,6 @@ export class RequestBody {
 
   /** The fast path: the sink sees every byte during the call. */
   attach(sink: BodySink): void {
-    this.consumed = true;
     this.sink = sink;
     let more = true;
     for (const b of this.held.splice(0)) more = sink.accept(b);
@@ -122,7 +119,6 @@ export class RequestBody {
   /** Any other consumer: a Readable of copies, with ordinary backpressure. */
   stream(): Readable {
     if (this.out) return this.out;
-    this.consumed = true;
     const out = new Readable({ read: () => this.resumeReading() });
     this.out = out;
     for (const b of this.held.splice(0)) out.push(b);
@@ -133,7 +129,7 @@ export class RequestBody {
 
   /** The answer went out and nobody read the body: drop it, so the next request on the connection can be read. */
   unread(): void {
-    if (!this.consumed) this.discard();
+    if (!this.sink && !this.out) this.discard();
   }
 
   /** Nobody will read the rest: drop it as it arrives. */
@@ -250,8 +246,8 @@ interface SocketInternals {
 class FrontConnection {
   /** head: reading a request head; body: framing a body; parser: Node reads the rest; closed: refused. */
   private mode: 'head' | 'body' | 'parser' | 'closed' = 'head';
-  private headParts: Buffer[] = [];
-  private headLength = 0;
+  /** The start of a head that has not arrived whole (a copy). */
+  private partialHead?: Buffer;
   private body?: RequestBody;
   private left = 0;
   private chunked?: ChunkedDecoder;
@@ -400,34 +396,21 @@ class FrontConnection {
 
   /** Collects a head; when whole, hands it to the parser. Returns the bytes after it. */
   private takeHead(v: Buffer): Buffer {
-    const searchFrom = Math.max(0, this.headLength - 3);
-    this.headParts.push(v);
-    this.headLength += v.length;
-    let joined = this.headParts.length === 1 ? v : Buffer.concat(this.headParts);
+    const searchFrom = Math.max(0, (this.partialHead?.length ?? 0) - 3);
+    let joined = this.partialHead ? Buffer.concat([this.partialHead, v]) : v;
+    this.partialHead = undefined;
     // Blank lines before a request line are allowed (RFC 9112 §2.2).
     let skip = 0;
     while (joined[skip] === 13 && joined[skip + 1] === 10) skip += 2;
-    if (!startsLikeRequest(joined.subarray(skip))) {
-      // Not HTTP (a TLS ClientHello from a client trying https first, say): the parser refuses it at
-      // once, and the client moves on. Waiting for a head that never comes would stall it instead.
-      this.mode = 'parser';
-      this.headParts = [];
-      this.headLength = 0;
-      this.socket.emit('data', joined);
-      return Buffer.alloc(0);
-    }
+    // Not HTTP (a TLS ClientHello from a client trying https first, say): the parser refuses it at once,
+    // and the client moves on. Waiting for a head that never comes would stall it instead.
+    if (!startsLikeRequest(joined.subarray(skip))) return this.toParser(joined);
     const end = joined.indexOf(CRLF2, Math.max(searchFrom, skip));
     if (end === -1) {
-      if (this.headLength > MAX_HEAD) {
-        // Too long to be a head we would accept: let the parser see it all and refuse it.
-        this.mode = 'parser';
-        this.headParts = [];
-        this.headLength = 0;
-        this.socket.emit('data', joined);
-        return Buffer.alloc(0);
-      }
+      // Too long to be a head we would accept: let the parser see it all and refuse it.
+      if (joined.length > MAX_HEAD) return this.toParser(joined);
       // Keep a copy: `v` is the shared read buffer, about to be reused.
-      this.headParts = [Buffer.from(joined)];
+      this.partialHead = Buffer.from(joined);
       this.headTimer ??= setTimeout(() => this.socket.destroy(), HEAD_TIMEOUT_MS).unref();
       return Buffer.alloc(0);
     }
@@ -437,8 +420,6 @@ class FrontConnection {
     const headEnd = end - skip + 4;
     const after = joined.subarray(headEnd);
     const { framing, head } = frameHead(joined.subarray(0, headEnd));
-    this.headParts = [];
-    this.headLength = 0;
     if (framing.kind === 'invalid') {
       this.refuse(`Malformed HTTP request: ${framing.reason}.`);
       return Buffer.alloc(0);
@@ -458,6 +439,13 @@ class FrontConnection {
       this.unclaimed = undefined;
     }
     return after;
+  }
+
+  /** From here on Node's parser reads the connection (and refuses what we could not read as a request). */
+  private toParser(bytes: Buffer): Buffer {
+    this.mode = 'parser';
+    this.socket.emit('data', bytes);
+    return Buffer.alloc(0);
   }
 
   private endBody(): void {
