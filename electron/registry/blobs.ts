@@ -15,6 +15,7 @@ import { parseDigest, type DigestAlgorithm } from '../../shared/digest';
 import { fsyncDir } from '../app/atomic';
 import { RegistryError, describeIoError } from './errors';
 import { DirectFileWriter, openDirectWriter } from './direct-writer';
+import { writevAll } from './write-all';
 import { RequestBody } from './body-front';
 
 export type BlobSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array> | NodeJS.ReadableStream | RequestBody;
@@ -91,12 +92,11 @@ export class HashingFileWriter extends Writable {
     this._writev([{ chunk }], cb);
   }
 
-  /** writev may write less than asked (a nearly full disk): write the rest, which then fails with ENOSPC. */
+  /** Writes the batch whole (a short write is continued; see write-all.ts), then moves `position` on. */
   private async writeAll(buffers: Buffer[]): Promise<void> {
     let expected = 0;
     for (const b of buffers) expected += b.length;
-    const written = (await this.fh.writev(buffers, this.position)).bytesWritten;
-    if (written < expected) await writeWhole(this.fh, Buffer.concat(buffers).subarray(written), this.position + written);
+    await writevAll(this.fh, buffers, this.position);
     this.position += expected;
     this.unsynced += expected;
   }
@@ -393,18 +393,5 @@ export class BlobFiles {
     const hash = createHash(p.algorithm);
     for await (const chunk of createReadStream(this.path(digest), { highWaterMark: READ_CHUNK, signal })) hash.update(chunk as Buffer);
     return `${p.algorithm}:${hash.digest('hex')}`;
-  }
-}
-
-/**
- * write() may write fewer bytes than asked (a nearly full disk): keep writing the rest; a write of 0 bytes
- * means no space. `position` null appends (files opened for append, like the index journal).
- */
-export async function writeWhole(fh: FileHandle, buf: Buffer, position: number | null): Promise<void> {
-  let off = 0;
-  while (off < buf.length) {
-    const { bytesWritten } = await fh.write(buf, off, buf.length - off, position === null ? null : position + off);
-    if (bytesWritten === 0) throw Object.assign(new Error('No space left on device'), { code: 'ENOSPC' });
-    off += bytesWritten;
   }
 }

@@ -19,11 +19,12 @@
  * the kernel does not like) the writer falls back to ordinary writes and says nothing: same bytes, same
  * guarantees, the old speed.
  */
-import { constants, writev as writevCallback } from 'node:fs';
+import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Hash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { MAX_DELIVERY, type BodySink } from './body-front';
+import { sliceBuffers, writevAll } from './write-all';
 
 /** Covers the logical block size of every disk in use (512 or 4096 bytes). */
 export const ALIGN = 4096;
@@ -250,7 +251,7 @@ export class DirectFileWriter extends Writable implements BodySink {
     if (!this.directOk || at < this.directFrom) {
       // The cached head (or no O_DIRECT any more): through the page cache, up to where direct writes begin.
       const cached = this.directOk ? Math.min(length, this.directFrom - at) : length;
-      await writevAll(this.fh.fd, sliceBuffers(buffers, 0, cached), at);
+      await writevAll(this.fh, sliceBuffers(buffers, 0, cached), at);
       if (cached === length) return;
       buffers = sliceBuffers(buffers, cached, length);
       at += cached;
@@ -259,16 +260,16 @@ export class DirectFileWriter extends Writable implements BodySink {
     const aligned = length - (length % ALIGN);
     if (aligned > 0) {
       try {
-        await writevAll(this.direct.fd, sliceBuffers(buffers, 0, aligned), at);
+        await writevAll(this.direct, sliceBuffers(buffers, 0, aligned), at);
         this.directBytes += aligned;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
         this.directOk = false;
-        await writevAll(this.fh.fd, buffers, at);
+        await writevAll(this.fh, buffers, at);
         return;
       }
     }
-    if (aligned < length) await writevAll(this.fh.fd, sliceBuffers(buffers, aligned, length), at + aligned);
+    if (aligned < length) await writevAll(this.fh, sliceBuffers(buffers, aligned, length), at + aligned);
   }
 
   override _final(cb: (err?: Error | null) => void): void {
@@ -319,33 +320,6 @@ export class DirectFileWriter extends Writable implements BodySink {
   async settled(): Promise<void> {
     if (!this.closed && this.destroyed) await new Promise((r) => this.once('close', r));
     await new Promise<void>((r) => this.afterAll(r));
-  }
-}
-
-/** The bytes [from, to) of a list of buffers, as views (no copy). */
-function sliceBuffers(buffers: Buffer[], from: number, to: number): Buffer[] {
-  const out: Buffer[] = [];
-  let at = 0;
-  for (const b of buffers) {
-    const start = Math.max(from - at, 0);
-    const end = Math.min(to - at, b.length);
-    if (end > start) out.push(b.subarray(start, end));
-    at += b.length;
-  }
-  return out;
-}
-
-/** writev until every byte is written (a short write is continued; a write of nothing means no space). */
-async function writevAll(fd: number, buffers: Buffer[], at: number): Promise<void> {
-  let rest = buffers;
-  let pos = at;
-  while (rest.length > 0) {
-    const n = await new Promise<number>((resolve, reject) => writevCallback(fd, rest, pos, (err, written) => (err ? reject(err) : resolve(written))));
-    if (n === 0) throw Object.assign(new Error('No space left on device'), { code: 'ENOSPC' });
-    pos += n;
-    let total = 0;
-    for (const b of rest) total += b.length;
-    rest = sliceBuffers(rest, n, total);
   }
 }
 

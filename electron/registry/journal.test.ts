@@ -28,7 +28,7 @@ vi.mock('node:fs/promises', async (importOriginal) => {
       get(target, key) {
         const value = Reflect.get(target, key) as unknown;
         if (typeof value !== 'function') return value;
-        const step = dir ? (key === 'sync' ? 'fsyncDir' : undefined) : key === 'write' ? 'write' : key === 'sync' ? 'sync' : undefined;
+        const step = dir ? (key === 'sync' ? 'fsyncDir' : undefined) : key === 'write' || key === 'writev' ? 'write' : key === 'sync' ? 'sync' : undefined;
         return (...a: unknown[]) => {
           if (step) trip(step);
           return (value as (...x: unknown[]) => unknown).apply(target, a);

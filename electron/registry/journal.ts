@@ -7,7 +7,7 @@
 import { copyFile, open, readFile, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fsyncDir, publishFile } from '../app/atomic';
-import { writeWhole } from './blobs';
+import { writeWhole } from './write-all';
 
 const DAMAGED_COPY = '.damaged-';
 
