@@ -211,9 +211,10 @@ export class DirectFileWriter extends Writable implements BodySink {
     this.writing = true;
     const batch = this.queue.splice(0);
     const at = this.fileAt;
+    const buffers = batch.map((b) => b.slab.subarray(0, b.length));
     let length = 0;
-    for (const b of batch) length += b.length;
-    this.writeBatch(batch, at)
+    for (const b of buffers) length += b.length;
+    this.writeBatch(buffers, length, at)
       .then(
         () => {
           this.fileAt = at + length;
@@ -244,10 +245,7 @@ export class DirectFileWriter extends Writable implements BodySink {
    * (only at the end of a request) through the page cache. A direct write refused with EINVAL is retried
    * through the page cache, and so is the rest.
    */
-  private async writeBatch(batch: Array<{ slab: Buffer; length: number }>, at: number): Promise<void> {
-    let buffers = batch.map((b) => b.slab.subarray(0, b.length));
-    let length = 0;
-    for (const b of buffers) length += b.length;
+  private async writeBatch(buffers: Buffer[], length: number, at: number): Promise<void> {
     if (!this.directOk || at < this.directFrom) {
       // The cached head (or no O_DIRECT any more): through the page cache, up to where direct writes begin.
       const cached = this.directOk ? Math.min(length, this.directFrom - at) : length;
@@ -323,16 +321,13 @@ export class DirectFileWriter extends Writable implements BodySink {
   }
 }
 
-/** A blob known to fit in the cached head is written the ordinary way from the start (no slabs taken). */
-const DIRECT_MIN_SIZE = CACHED_HEAD + 1;
-
 /**
  * A DirectFileWriter for `path` (already open as `fh`) from byte `start`, or undefined when this write
  * cannot or should not go direct: an unaligned start (a resumed upload), a blob that fits in the cached
  * head, no O_DIRECT here, or every slab set busy.
  */
 export async function openDirectWriter(path: string, fh: FileHandle, hash: Hash, start: number, expectedSize?: number, onBytes?: (total: number) => void): Promise<DirectFileWriter | undefined> {
-  if (!directIoAvailable || start % ALIGN !== 0 || (expectedSize !== undefined && expectedSize < DIRECT_MIN_SIZE)) return undefined;
+  if (!directIoAvailable || start % ALIGN !== 0 || (expectedSize !== undefined && expectedSize <= CACHED_HEAD)) return undefined;
   const slabs = takeSlabs();
   if (!slabs) return undefined;
   const direct = await openDirect(path);
